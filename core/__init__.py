@@ -1,0 +1,43 @@
+"""zoo.core: the tensor + autograd engine on NumPy (cpu) and CuPy (cuda).
+
+Everything here is re-exported as ``zoo.*`` with PyTorch's names: ``zoo.tensor``, ``zoo.randn``,
+``zoo.no_grad``, ``zoo.float32`` …
+"""
+from . import autograd, cuda, dtypes
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import *  # noqa: F401,F403
+from .creation import __all__ as _creation_all
+from .device import device
+from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
+                     int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
+from .ops import *  # noqa: F401,F403
+from .ops import __all__ as _ops_all
+from .random import *  # noqa: F401,F403
+from .random import __all__ as _random_all
+from .tensor import Size, Tensor
+from .threads import get_num_threads, set_num_threads
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    from .ops._util import result_dtype
+    return dtypes.from_numpy_dtype(result_dtype(tensor1, tensor2))
+
+
+def can_cast(from_, to):
+    return promote_types(from_, to) is to or (from_.category <= to.category)
+
+
+__all__ = (["autograd", "cuda", "dtypes", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
+            "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_tensor", "numel", "result_type",
+            "can_cast", "get_num_threads", "set_num_threads", "get_default_dtype", "set_default_dtype",
+            "promote_types", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+            "half", "float", "double", "short", "int", "long"]
+           + list(_creation_all) + list(_ops_all) + list(_random_all))

@@ -1,0 +1,140 @@
+"""Reverse-mode traversal: run each node's backward once all gradients flowing into it are summed."""
+import numpy as np
+
+from .grad_mode import _mode
+
+__all__ = ["run_backward"]
+
+
+def run_backward(roots, root_grads, retain_graph=False, inputs=None):
+    """Backpropagate ``root_grads`` (arrays) from ``roots`` (Tensors).
+
+    Leaves accumulate into ``.grad``; when ``inputs`` is given (``autograd.grad``), their gradients are
+    returned instead and no ``.grad`` is touched.
+    """
+    from ..tensor import Tensor
+
+    grads = {}        # node -> summed incoming gradient (array)
+    leaf_grads = {}   # leaf tensor -> summed gradient (array)
+    nodes = []
+    for t, g in zip(roots, root_grads):
+        if t.grad_fn is None:
+            if not t._requires_grad:
+                raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            _add(leaf_grads, t, g)
+        else:
+            _add(grads, t.grad_fn, g)
+            nodes.append(t.grad_fn)
+
+    # Count, for every reachable node, how many edges point into it.
+    deps = {}
+    stack = list(dict.fromkeys(nodes))
+    seen = set(stack)
+    while stack:
+        fn = stack.pop()
+        nexts = fn.next_functions
+        if nexts is None:
+            raise _freed_error(fn)
+        for nxt in nexts:
+            if nxt is not None and not isinstance(nxt, Tensor):
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+
+    ready = [fn for fn in dict.fromkeys(nodes) if fn not in deps]
+    wanted = None if inputs is None else {id(t.grad_fn) if t.grad_fn is not None else id(t): t for t in inputs}
+    captured = {}
+    prev_mode = _mode.grad_enabled
+    _mode.grad_enabled = False
+    try:
+        while ready:
+            fn = ready.pop()
+            g = grads.pop(fn)
+            if fn._hooks:
+                for hook in fn._hooks:
+                    r = hook(Tensor._make(g))
+                    if r is not None:
+                        g = r._data
+            if fn._output_ref is not None:
+                out = fn._output_ref()
+                if out is not None:
+                    if wanted is None:
+                        _accumulate(out, g)
+            if wanted is not None and id(fn) in wanted:
+                captured[id(fn)] = g
+            if fn.next_functions is None:
+                raise _freed_error(fn)
+            if fn._saved_versions:
+                fn.check_saved_versions()
+            in_grads = fn.backward(g)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if _mode.anomaly:
+                _check_finite(fn, in_grads)
+            nexts = fn.next_functions
+            if not retain_graph:
+                fn.next_functions = None if fn.__dict__ else nexts
+                fn.__dict__.clear()
+            for nxt, gi, need in zip(nexts, in_grads, fn.needs_input_grad):
+                if nxt is None or gi is None or not need:
+                    continue
+                if isinstance(nxt, Tensor):
+                    _add(leaf_grads, nxt, gi)
+                else:
+                    _add(grads, nxt, gi)
+                    deps[nxt] -= 1
+                    if deps[nxt] == 0:
+                        ready.append(nxt)
+        if wanted is not None:
+            for t, g in leaf_grads.items():
+                if id(t) in wanted:
+                    captured[id(t)] = g
+            return [captured.get(id(t.grad_fn) if t.grad_fn is not None else id(t)) for t in inputs]
+        for leaf, g in leaf_grads.items():
+            if leaf._backward_hooks:
+                for hook in leaf._backward_hooks:
+                    r = hook(Tensor._make(g))
+                    if r is not None:
+                        g = r._data
+            _accumulate(leaf, g)
+    finally:
+        _mode.grad_enabled = prev_mode
+    return None
+
+
+def _add(table, key, g):
+    prev = table.get(key)
+    table[key] = g if prev is None else prev + g
+
+
+def _accumulate(t, g):
+    from ..tensor import Tensor
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
+    if g.shape != t._data.shape:
+        g = _array_module(g).broadcast_to(g, t._data.shape).copy()
+    if t.grad is None:
+        t.grad = Tensor._make(g)
+    else:
+        t.grad = Tensor._make(t.grad._data + g)
+
+
+def _array_module(a):
+    from ..device import array_module
+    return array_module(a)
+
+
+def _freed_error(fn):
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (or directly access saved tensors after they "
+        f"have already been freed) at {fn.name}. Saved intermediate values of the graph are freed when you "
+        f"call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through "
+        f"the graph a second time.")
+
+
+def _check_finite(fn, in_grads):
+    for i, gi in enumerate(in_grads):
+        if gi is not None and gi.dtype.kind == "f" and not bool(_array_module(gi).isfinite(gi).all()):
+            where = f"\nThe forward call that created it:\n{fn._trace}" if getattr(fn, "_trace", None) else ""
+            raise RuntimeError(f"Function '{fn.name}' returned nan or inf values in its {i}th output.{where}")

@@ -1,0 +1,2 @@
+"""zoo.core.data (filled in below)"""
+__all__ = []

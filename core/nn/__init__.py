@@ -1,0 +1,4 @@
+"""zoo.core.nn: neural-network building blocks (``zoo.nn``)."""
+from . import functional
+
+__all__ = ["functional"]

@@ -1,0 +1,3 @@
+"""(filled in below)"""
+__all__ = []
+TENSOR_METHODS = {}

@@ -1,0 +1,2 @@
+"""zoo.core.optim: optimizers (``zoo.optim``)."""
+__all__ = []

@@ -1,0 +1,25 @@
+"""BLAS thread control: ``zoo.set_num_threads`` / ``zoo.get_num_threads`` (via threadpoolctl)."""
+import os
+
+_limits = [None]
+
+
+def _controller():
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController()
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in the BLAS library behind NumPy (matmul, conv)."""
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
+    from threadpoolctl import threadpool_limits
+    _limits[0] = threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads():
+    infos = [i for i in _controller().info() if i.get("user_api") == "blas"]
+    if infos:
+        return int(infos[0]["num_threads"])
+    return os.cpu_count() or 1

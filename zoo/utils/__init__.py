@@ -1,0 +1,2 @@
+"""zoo.utils — PyTorch's ``torch.utils`` names (``zoo.utils.data``)."""
+from . import data  # noqa: F401

@@ -1,0 +1,3 @@
+"""zoo.utils.data — PyTorch's ``torch.utils.data`` names; implemented in zoo.core.data."""
+from zoo.core.data import *  # noqa: F401,F403
+from zoo.core.data import __all__  # noqa: F401
