@@ -4,7 +4,8 @@ Everything here is re-exported as ``zoo.*`` with PyTorch's names: ``zoo.tensor``
 ``zoo.no_grad``, ``zoo.float32`` …
 """
 from . import autograd, cuda, dtypes
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                       set_grad_enabled)
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _creation_all
 from .device import device
@@ -36,7 +37,7 @@ def can_cast(from_, to):
 
 
 __all__ = (["autograd", "cuda", "dtypes", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
-            "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_tensor", "numel", "result_type",
+            "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "numel", "result_type",
             "can_cast", "get_num_threads", "set_num_threads", "get_default_dtype", "set_default_dtype",
             "promote_types", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
             "half", "float", "double", "short", "int", "long"]

@@ -31,8 +31,9 @@ def _to_array(data, dtype, device, copy):
             a = a.astype(dtypes.get_default_dtype().numpy)
         copy = False
     if a.dtype.kind not in _SUPPORTED_KINDS or (a.dtype.kind != "b" and a.dtype not in dtypes._BY_NUMPY):
-        if a.dtype.kind == "O":
-            raise TypeError("could not make a tensor from a sequence of mixed or non-numeric objects")
+        if a.dtype.kind in "OUS":
+            raise TypeError(f"could not make a tensor from non-numeric data (NumPy dtype {a.dtype}); "
+                            f"tensors hold numbers and booleans")
         raise TypeError(f"can't convert data of dtype {a.dtype} to a tensor: the supported dtypes are "
                         f"{', '.join(d.name for d in dtypes.ALL)}")
     if device is not None:

@@ -321,8 +321,12 @@ class Tensor:
     def __repr__(self):
         a = self._cpu_array()
         kind = a.dtype.kind
+        floatmode = "maxprec"
+        if kind == "f" and a.size:
+            finite = a[np.isfinite(a)]
+            floatmode = "unique" if finite.size == 0 or bool((finite == np.round(finite)).all()) else "fixed"
         body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
-                               floatmode="maxprec", precision=4) if a.size else "[]"
+                               floatmode=floatmode, precision=4) if a.size else "[]"
         extras = []
         if a.size == 0 and a.ndim != 1:
             extras.append(f"size={tuple(a.shape)}")

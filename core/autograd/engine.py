@@ -5,6 +5,8 @@ from .grad_mode import _mode
 
 __all__ = ["run_backward"]
 
+_generic = np.generic
+
 
 def run_backward(roots, root_grads, retain_graph=False, inputs=None):
     """Backpropagate ``root_grads`` (arrays) from ``roots`` (Tensors).
@@ -51,6 +53,8 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
         while ready:
             fn = ready.pop()
             g = grads.pop(fn)
+            if isinstance(g, _generic):  # NumPy turns 0-d results into scalars
+                g = np.asarray(g)
             if fn._hooks:
                 for hook in fn._hooks:
                     r = hook(Tensor._make(g))
@@ -89,9 +93,11 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
         if wanted is not None:
             for t, g in leaf_grads.items():
                 if id(t) in wanted:
-                    captured[id(t)] = g
+                    captured[id(t)] = np.asarray(g) if isinstance(g, _generic) else g
             return [captured.get(id(t.grad_fn) if t.grad_fn is not None else id(t)) for t in inputs]
         for leaf, g in leaf_grads.items():
+            if isinstance(g, _generic):
+                g = np.asarray(g)
             if leaf._backward_hooks:
                 for hook in leaf._backward_hooks:
                     r = hook(Tensor._make(g))

@@ -28,6 +28,7 @@ class Function:
                  "__dict__")
     _retained_inputs = _NO_INDICES
     _retain_out = False
+    is_view = False  # True for ops whose output is a view of input 0 (shares its memory and version counter)
 
     # --- what subclasses write ---------------------------------------------------------------------------
     def forward(self, *arrays):
@@ -77,14 +78,15 @@ class Function:
             raise _op_error(self, inputs, e) from e
         if type(out) is not _ndarray and (array_type is _ndarray or array_type is None):
             out = np.asarray(out)  # NumPy returns scalars for 0-d results
+        base = inputs[0] if self.is_view else None
         if not record:
-            return Tensor._make(out)
+            return Tensor._make(out, False, None, base)
         self.next_functions = tuple(
             (x.grad_fn or (x if x._requires_grad else None)) if isinstance(x, Tensor) else None for x in inputs)
         self.needs_input_grad = tuple(isinstance(x, Tensor) and x._requires_grad for x in inputs)
         self._hooks = None
         self._output_ref = None
-        result = Tensor._make(out, True, self)
+        result = Tensor._make(out, True, self, base)
         if self._retained_inputs or self._retain_out:
             saved = [(inputs[i]._vc, inputs[i]._vc[0], i) for i in self._retained_inputs if isinstance(inputs[i], Tensor)]
             if self._retain_out:

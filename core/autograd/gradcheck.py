@@ -47,16 +47,15 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     # Numerical Jacobian by central differences.
     for xi, x in enumerate(diff_inputs):
-        flat = x._data.reshape(-1)
-        if not np.shares_memory(_host(flat), _host(x._data)) and x._data.size:
-            raise ValueError("gradcheck needs contiguous (reshape-able without copy) input tensors")
-        for j in range(x._data.size):
-            orig = flat[j].item()
-            flat[j] = orig + eps
+        data = x._data  # perturbed in place, element by element (any memory layout)
+        for j in range(data.size):
+            idx = np.unravel_index(j, data.shape)
+            orig = data[idx].item()
+            data[idx] = orig + eps
             plus = [_host(o._data).reshape(-1).copy() for o in outputs()]
-            flat[j] = orig - eps
+            data[idx] = orig - eps
             minus = [_host(o._data).reshape(-1).copy() for o in outputs()]
-            flat[j] = orig
+            data[idx] = orig
             for oi, (p, m) in enumerate(zip(plus, minus)):
                 numeric = (p - m) / (2 * eps)
                 a = analytic[oi][xi][:, j]

@@ -17,7 +17,7 @@ def unbroadcast(g, shape):
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if axes:
-        g = g.sum(axis=axes)
+        g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
 
 

@@ -46,6 +46,7 @@ def inplace(op):
         if recording:
             self._check_inplace()
             src = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
+            args = tuple(src if a is self else a for a in args)  # x.mul_(x) reads the old x twice
         else:
             if _mode.grad_enabled and self._requires_grad and self.grad_fn is None:
                 self._check_inplace()
