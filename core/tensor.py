@@ -19,10 +19,17 @@ class Tensor:
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_base", "_backward_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data=None, *, requires_grad=False):
-        """``Tensor(data)`` copies nothing when ``data`` is a float/int array; prefer ``zoo.tensor``."""
+    def __init__(self, *args, requires_grad=False):
+        """``Tensor(2, 3)`` is an uninitialised float tensor of that shape and ``Tensor([1, 2])`` a float tensor
+        from data, as in PyTorch; prefer ``zoo.tensor`` / ``zoo.empty``."""
         from .creation import _to_array
-        self._data = _to_array(np.empty(0, np.float32) if data is None else data, None, None, copy=False)
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            data = np.empty(args, dtypes.get_default_dtype().numpy)
+        elif len(args) <= 1:
+            data = _to_array(args[0] if args else [], dtypes.get_default_dtype(), None, copy=False)
+        else:
+            raise TypeError("Tensor() takes sizes (ints) or a single data argument")
+        self._data = data
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None

@@ -10,6 +10,10 @@ An op subclasses ``Function`` and writes
 ``Op(params).apply(*inputs)`` runs forward and, when grad is enabled and an input requires grad, links the
 node into the graph. Every node has exactly one output; ops with several differentiable outputs (split,
 chunk, unbind) are built from several nodes.
+
+PyTorch-style custom functions also work: a subclass whose ``forward(ctx, *tensors)`` and
+``backward(ctx, *grads)`` are staticmethods on Tensors is called as ``MyFunction.apply(*inputs)``, with
+``ctx.save_for_backward`` / ``ctx.saved_tensors`` / ``ctx.needs_input_grad``.
 """
 import traceback
 
@@ -29,6 +33,11 @@ class Function:
     _retained_inputs = _NO_INDICES
     _retain_out = False
     is_view = False  # True for ops whose output is a view of input 0 (shares its memory and version counter)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):
+            cls.apply = classmethod(_apply_torch_style)
 
     # --- what subclasses write ---------------------------------------------------------------------------
     def forward(self, *arrays):
@@ -106,6 +115,46 @@ class Function:
                     f"one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: {what} of {self.name} is at version {counter[0]}; expected version {version}. "
                     f"Use .clone() before the in-place op, or do it out of place.")
+
+
+class _TorchStyleNode(Function):
+    """The graph node of a PyTorch-style Function: ``self`` is the ``ctx`` its static methods receive."""
+
+    def __init__(self, fn_cls):
+        self.fn_cls = fn_cls
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+    def forward(self, *arrays):
+        from .grad_mode import no_grad
+        args = [Tensor._make(a) if hasattr(a, "dtype") and hasattr(a, "shape") else a for a in arrays]
+        with no_grad():
+            out = self.fn_cls.forward(self, *args)
+        if not isinstance(out, Tensor):
+            raise NotImplementedError(f"{self.fn_cls.__name__}.forward must return one Tensor in zoo "
+                                      f"(custom Functions with several outputs are not supported)")
+        return out._data
+
+    def backward(self, grad):
+        grads = self.fn_cls.backward(self, Tensor._make(grad))
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        return tuple(g._data if isinstance(g, Tensor) else None for g in grads)
+
+    @property
+    def name(self):
+        return self.fn_cls.__name__ + "Backward"
+
+
+def _apply_torch_style(cls, *inputs):
+    return _TorchStyleNode(cls).apply(*inputs)
 
 
 def _describe(x):

@@ -239,3 +239,22 @@ def test_custom_function_double_output_use():
         def backward(self, g):
             return 3 * g * self.x ** 2
     assert zoo.gradcheck(lambda t: Cube().apply(t) * Cube().apply(t), (zoo.tensor(arr(4), requires_grad=True),))
+
+
+def test_pytorch_style_custom_function():
+    class Exp(zoo.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            y = x.exp() * scale
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y, None
+
+    x = zoo.tensor(arr(3), requires_grad=True)
+    y = Exp.apply(x, 2.0)
+    assert y.grad_fn.name == "ExpBackward"
+    assert zoo.gradcheck(lambda t: Exp.apply(t, 2.0), (x,))
