@@ -28,10 +28,13 @@ _NO_INDICES = ()
 
 
 class Function:
-    __slots__ = ("next_functions", "needs_input_grad", "_saved_versions", "_output_ref", "_hooks", "_trace",
-                 "__dict__")
+    __slots__ = ("next_functions", "needs_input_grad", "__dict__")
     _retained_inputs = _NO_INDICES
     _retain_out = False
+    _saved_versions = None  # [(version counter, version at save, input index or -1 for the output)]
+    _output_ref = None      # weakref to the output tensor when it retains its grad
+    _hooks = None           # hooks registered on the output tensor
+    _trace = None           # forward stack trace, kept in anomaly mode
     is_view = False  # True for ops whose output is a view of input 0 (shares its memory and version counter)
 
     def __init_subclass__(cls, **kwargs):
@@ -90,19 +93,25 @@ class Function:
         base = inputs[0] if self.is_view else None
         if not record:
             return Tensor._make(out, False, None, base)
-        self.next_functions = tuple(
-            (x.grad_fn or (x if x._requires_grad else None)) if isinstance(x, Tensor) else None for x in inputs)
-        self.needs_input_grad = tuple(isinstance(x, Tensor) and x._requires_grad for x in inputs)
-        self._hooks = None
-        self._output_ref = None
+        nexts = []
+        needs = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                rg = x._requires_grad
+                nexts.append(x.grad_fn if x.grad_fn is not None else (x if rg else None))
+                needs.append(rg)
+            else:
+                nexts.append(None)
+                needs.append(False)
+        self.next_functions = nexts
+        self.needs_input_grad = needs
         result = Tensor._make(out, True, self, base)
         if self._retained_inputs or self._retain_out:
-            saved = [(inputs[i]._vc, inputs[i]._vc[0], i) for i in self._retained_inputs if isinstance(inputs[i], Tensor)]
+            saved = [(inputs[i]._vc, inputs[i]._vc[0], i) for i in self._retained_inputs
+                     if isinstance(inputs[i], Tensor)]
             if self._retain_out:
                 saved.append((result._vc, 0, -1))
             self._saved_versions = saved
-        else:
-            self._saved_versions = None
         if _mode.anomaly:
             self._trace = "".join(traceback.format_stack()[:-2])
         return result

@@ -703,6 +703,21 @@ def _reflected(op):
     return method
 
 
+_SCALAR_TYPES = frozenset((int, float, bool))
+
+
+def _binary_operator(cls):
+    """``tensor (op) other`` straight to the op's node: operators are the hottest path of small models."""
+    def method(self, other):
+        if isinstance(other, Tensor) or type(other) in _SCALAR_TYPES:
+            return cls(result_dtype(self, other)).apply(self, other)
+        if isinstance(other, (np.number, np.bool_, np.ndarray)):
+            other = _check_operand(other, cls.__name__)
+            return cls(result_dtype(self, other)).apply(self, other)
+        return NotImplemented
+    return method
+
+
 def _operator(op):
     def method(self, other):
         if not isinstance(other, (Tensor, int, float, bool, np.number, np.bool_, np.ndarray)):
@@ -748,8 +763,8 @@ _or = _bool_or_bitwise(logical_or, bitwise_or)
 _xor = _bool_or_bitwise(logical_xor, bitwise_xor)
 
 TENSOR_METHODS = dict(
-    __add__=_operator(add), __radd__=_reflected(add), __sub__=_operator(sub), __rsub__=_reflected(sub),
-    __mul__=_operator(mul), __rmul__=_reflected(mul), __truediv__=_operator(div), __rtruediv__=_reflected(div),
+    __add__=_binary_operator(Add), __radd__=_reflected(add), __sub__=_binary_operator(Sub),
+    __rsub__=_reflected(sub), __mul__=_binary_operator(Mul), __rmul__=_reflected(mul), __truediv__=_operator(div), __rtruediv__=_reflected(div),
     __floordiv__=_operator(floor_divide), __rfloordiv__=_reflected(floor_divide),
     __mod__=_operator(remainder), __rmod__=_reflected(remainder), __pow__=_operator(pow),
     __rpow__=_reflected(pow), __neg__=neg, __pos__=lambda self: self, __abs__=abs,
