@@ -5,6 +5,7 @@ from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from .gradcheck import gradcheck
+from ..device import array_module as _array_module
 
 __all__ = ["backward", "grad", "gradcheck", "Function", "no_grad", "enable_grad", "inference_mode",
            "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
@@ -21,7 +22,7 @@ def _root_grads(tensors, grad_tensors):
             if t._data.dtype.kind != "f":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs, got "
                                    f"{t.dtype}")
-            g = t._data.dtype.type(1) + 0 * t._data
+            g = _array_module(t._data).ones_like(t._data)
         else:
             g = g._data if hasattr(g, "_data") else g
             if tuple(g.shape) != tuple(t._data.shape):

@@ -95,6 +95,7 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
                 if id(t) in wanted:
                     captured[id(t)] = np.asarray(g) if isinstance(g, _generic) else g
             return [captured.get(id(t.grad_fn) if t.grad_fn is not None else id(t)) for t in inputs]
+        owned = {id(g) for g in root_grads}  # arrays the caller (or another leaf) also holds
         for leaf, g in leaf_grads.items():
             if isinstance(g, _generic):
                 g = np.asarray(g)
@@ -103,6 +104,9 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
                     r = hook(Tensor._make(g))
                     if r is not None:
                         g = r._data
+            if id(g) in owned or g.base is not None or not getattr(g.flags, "writeable", True):
+                g = g.copy()  # .grad must be a private, writeable array (clip_grad_norm_ scales it in place)
+            owned.add(id(g))
             _accumulate(leaf, g)
     finally:
         _mode.grad_enabled = prev_mode

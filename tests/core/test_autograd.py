@@ -258,3 +258,22 @@ def test_pytorch_style_custom_function():
     y = Exp.apply(x, 2.0)
     assert y.grad_fn.name == "ExpBackward"
     assert zoo.gradcheck(lambda t: Exp.apply(t, 2.0), (x,))
+
+
+def test_leaf_grads_are_private_writeable_arrays():
+    a = zoo.ones(3, requires_grad=True)
+    b = zoo.ones(3, requires_grad=True)
+    (a + b).sum().backward()          # Add hands one array to both inputs; sum's gradient is a broadcast view
+    a.grad.mul_(2)                    # in-place on a grad (as gradient clipping does)
+    assert a.grad.tolist() == [2.0] * 3 and b.grad.tolist() == [1.0] * 3
+    g = zoo.ones(3)
+    x = zoo.ones(3, requires_grad=True)
+    x.backward(g)
+    x.grad.zero_()
+    assert g.tolist() == [1.0] * 3
+
+
+def test_implicit_root_gradient_is_one_even_for_inf():
+    x = zoo.tensor([float("inf")], requires_grad=True)
+    (x * 1).sum().backward()
+    assert x.grad.tolist() == [1.0]
