@@ -3,7 +3,7 @@ that becomes ``Tensor.<name>``."""
 from ..creation import new_methods
 from ..random import bernoulli_, exponential_, normal_, uniform_
 from ..tensor import Tensor
-from . import conversion, indexing, linalg, pointwise, reduction, shape, sorting
+from . import conversion, indexing, inplace, linalg, pointwise, reduction, shape, sorting
 from .conversion import clone, contiguous
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
@@ -18,7 +18,7 @@ __all__ = (["clone", "contiguous"] + pointwise.__all__ + reduction.__all__ + lin
 
 def _install_methods():
     tables = [pointwise.TENSOR_METHODS, reduction.TENSOR_METHODS, linalg.TENSOR_METHODS, shape.TENSOR_METHODS,
-              indexing.TENSOR_METHODS, sorting.TENSOR_METHODS, new_methods(),
+              indexing.TENSOR_METHODS, sorting.TENSOR_METHODS, inplace.TENSOR_METHODS, new_methods(),
               dict(clone=clone, contiguous=contiguous, uniform_=uniform_, normal_=normal_, bernoulli_=bernoulli_,
                    exponential_=exponential_)]
     for table in tables:

@@ -56,3 +56,44 @@ def inplace(op):
     method.__doc__ = f"In-place version of :func:`{op.__name__}`."
     return method
 
+
+
+def _filled(self, value):
+    """A tensor of ``self``'s shape filled with ``value`` (a number or a 0-d tensor, which gets the gradient)."""
+    from ..device import array_module
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions")
+        from .shape import expand
+        return expand(value.to(self.dtype), self._data.shape)
+    return Tensor._make(array_module(self._data).full(self._data.shape, value, dtype=self._data.dtype))
+
+
+def fill_(self, value):
+    """Set every element to ``value``."""
+    return inplace(_filled)(self, value)
+
+
+def zero_(self):
+    """Set every element to zero."""
+    return fill_(self, 0)
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast, moved across devices) into ``self``; differentiable with respect to src."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    src = src.to(device=self.device, dtype=self.dtype)
+    return inplace(_copied)(self, src)
+
+
+def _copied(self, src):
+    from .conversion import clone
+    from .shape import expand
+    if src._data.shape != self._data.shape:
+        return expand(src, self._data.shape)
+    return clone(src) if src._requires_grad else src  # a node of its own links self's new history to src
+
+
+TENSOR_METHODS = dict(fill_=fill_, zero_=zero_, copy_=copy_)

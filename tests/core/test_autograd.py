@@ -277,3 +277,25 @@ def test_implicit_root_gradient_is_one_even_for_inf():
     x = zoo.tensor([float("inf")], requires_grad=True)
     (x * 1).sum().backward()
     assert x.grad.tolist() == [1.0]
+
+
+def test_fill_zero_copy():
+    t = zoo.ones(2, 3)
+    t.fill_(2.5)
+    assert t.tolist() == [[2.5] * 3] * 2
+    t.zero_()
+    assert t.tolist() == [[0.0] * 3] * 2
+    t.copy_(zoo.tensor([1, 2, 3]))  # broadcast and cast
+    assert t.tolist() == [[1.0, 2.0, 3.0]] * 2
+    src = zoo.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    buf = zoo.zeros(2, 3)
+    buf.copy_(src)
+    (buf * 2).backward(zoo.ones(2, 3))
+    assert src.grad.tolist() == [4.0, 4.0, 4.0]
+    v = zoo.tensor(3.0, requires_grad=True)
+    f = zoo.zeros(2)
+    f.fill_(v)
+    f.backward(zoo.ones(2))
+    assert v.grad.item() == 2.0
+    with pytest.raises(RuntimeError, match="must match"):
+        zoo.zeros(2).copy_(zoo.ones(3))
