@@ -1,2 +1,195 @@
-"""(filled in below)"""
-__all__ = []
+"""Scaled dot-product attention as one fused Function: scores, mask, softmax, dropout and the weighted sum in
+forward; the closed-form gradients for query, key, value (and a float mask) in backward. The matrix products go
+straight to BLAS / cuBLAS through ``xp.matmul`` in the inputs' dtype."""
+import math
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...device import array_module
+from ...ops._util import unbroadcast
+from ...random import generator_for
+from ...tensor import Tensor
+
+__all__ = ["scaled_dot_product_attention"]
+
+
+class ScaledDotProductAttention(Function):
+    """softmax(q kᵀ * scale + mask) v over broadcast batch dims. Rows whose keys are all masked out give
+    zeros (and zero gradients), as PyTorch's CPU implementation does.
+
+    ``groups`` > 1 is grouped-query attention: the query's heads (dim -3) are split into groups that share
+    one key/value head; it is done by reshaping (…, Hq, L, E) to (…, Hkv, groups, L, E), without copies."""
+
+    def __init__(self, scale, causal, dropout_p, rng, groups):
+        self.scale, self.causal, self.dropout_p, self.rng, self.groups = scale, causal, dropout_p, rng, groups
+
+    def forward(self, q, k, v, mask=None):
+        xp = array_module(q)
+        self.shapes = (q.shape, k.shape, v.shape, None if mask is None else mask.shape)
+        G = self.groups
+        if G > 1:
+            q, k, v = _group(q, G), _kv_for_groups(k), _kv_for_groups(v)
+            if mask is not None and mask.ndim >= 3:
+                mask = _group(mask, G) if mask.shape[-3] != 1 else mask[..., None, :, :]
+        L, S = q.shape[-2], k.shape[-2]
+        dt = q.dtype
+        q = q * dt.type(self.scale)  # scaling q (L x E) is cheaper than scaling the scores (L x S)
+        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        masked = self.causal or mask is not None
+        if masked:
+            if self.causal:
+                mask = xp.tri(L, S, dtype=bool)
+            if mask.dtype.kind == "b":  # as an additive mask: 0 where attending, -inf elsewhere
+                mask = xp.where(mask, dt.type(0), dt.type(-math.inf))
+            if np.broadcast_shapes(mask.shape, s.shape) == s.shape:
+                s += mask
+            else:
+                s = s + mask
+        # softmax along keys; a row with every key masked (max = -inf) gives all zeros instead of NaN
+        m = s.max(axis=-1, keepdims=True) if S else s[..., :1]
+        if masked:
+            m[xp.isneginf(m)] = 0
+        s -= m
+        p = xp.exp(s, out=s)
+        total = p.sum(axis=-1, keepdims=True)
+        if masked or not S:
+            total[total == 0] = 1
+        p *= 1 / total
+        self.p = p
+        if self.dropout_p:
+            keep = 1.0 - self.dropout_p
+            self.keep = (self.rng.random(p.shape, dtype=np.float64 if dt == np.float64 else np.float32)
+                         < keep) * dt.type(1 / keep if keep else 0)
+            p = p * self.keep
+        self.q, self.k, self.v = q, k, v
+        self.retain_inputs(1, 2)
+        self.out = out = xp.matmul(p, v)
+        self.retain_output()
+        return out.reshape(out.shape[:-4] + (-1,) + out.shape[-2:]) if G > 1 else out
+
+    def backward(self, g):
+        xp = array_module(g)
+        need = self.needs_input_grad
+        G = self.groups
+        if G > 1:
+            g = _group(g, G)
+        p, q, k, v = self.p, self.q, self.k, self.v
+        gq = gk = gv = gm = None
+        if need[2]:
+            pd = p * self.keep if self.dropout_p else p
+            gv = xp.matmul(xp.swapaxes(pd, -1, -2), g)
+        if need[0] or need[1] or (len(need) > 3 and need[3]):
+            gs = xp.matmul(g, xp.swapaxes(v, -1, -2))  # d loss / d (dropped-out) probabilities
+            if self.dropout_p:
+                gs *= self.keep
+            # softmax backward, ds = p * (dp - sum_j dp_j p_j), where sum_j dp_j p_j = g · out
+            gs -= (g * self.out).sum(axis=-1, keepdims=True)
+            gs *= p
+            if len(need) > 3 and need[3]:
+                gm = gs
+            if need[0]:
+                gq = xp.matmul(gs, k)
+                gq *= gq.dtype.type(self.scale)
+            if need[1]:
+                gk = xp.matmul(xp.swapaxes(gs, -1, -2), q)  # q was stored scaled
+        qs, ks, vs, ms = self.shapes
+        if G > 1:
+            gq = None if gq is None else gq.reshape(gq.shape[:-4] + (-1,) + gq.shape[-2:])
+            gk = None if gk is None else gk.sum(axis=-3)  # each key/value head serves G query heads
+            gv = None if gv is None else gv.sum(axis=-3)
+            if gm is not None:
+                gm = _fit_grouped_mask(gm, ms)
+        grads = (None if gq is None else unbroadcast(gq, qs), None if gk is None else unbroadcast(gk, ks),
+                 None if gv is None else unbroadcast(gv, vs))
+        if len(need) > 3:
+            grads += (None if gm is None else unbroadcast(gm, ms),)
+        return grads
+
+
+def _group(a, G):
+    """(…, H, L, X) → (…, H / G, G, L, X)."""
+    return a.reshape(a.shape[:-3] + (a.shape[-3] // G, G) + a.shape[-2:])
+
+
+def _kv_for_groups(a):
+    """(…, Hkv, S, X) → (…, Hkv, 1, S, X): each key/value head broadcasts over its group of query heads."""
+    return a[..., None, :, :]
+
+
+def _fit_grouped_mask(g, shape):
+    """The gradient of a float mask of ``shape`` from its grouped (…, Hkv, G, L, S) form."""
+    if len(shape) < 3:
+        return g
+    if shape[-3] == 1:
+        return g.sum(axis=(-4, -3))[..., None, :, :]
+    return g.reshape(g.shape[:-4] + (-1,) + g.shape[-2:])
+
+
+def _shape_str(t):
+    return str(tuple(t._data.shape))
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """Attention of ``query`` (…, L, E) over ``key`` (…, S, E) / ``value`` (…, S, Ev) → (…, L, Ev).
+
+    ``attn_mask``: boolean (True = may attend) or additive float, broadcastable to (…, L, S).
+    ``is_causal``: query i attends keys j <= i (the upper-left aligned lower triangle when L != S).
+    ``enable_gqa``: key/value may have fewer heads (dim -3) than query, each shared by a group of query heads.
+    """
+    name = "scaled_dot_product_attention"
+    for what, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: argument '{what}' must be a Tensor, not {type(t).__name__}")
+        if t._data.ndim < 2:
+            raise RuntimeError(f"{name}: {what} must have at least 2 dimensions (…, length, features), got shape "
+                               f"{_shape_str(t)}")
+    q, k, v = query._data, key._data, value._data
+    if not (q.dtype == k.dtype == v.dtype) or q.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected query, key and value to have the same floating point dtype, got "
+                           f"{query.dtype.name}, {key.dtype.name} and {value.dtype.name}")
+    if q.shape[-1] != k.shape[-1]:
+        raise RuntimeError(f"{name}: query {_shape_str(query)} and key {_shape_str(key)} must have the same "
+                           f"feature size (last dim)")
+    if k.shape[-2] != v.shape[-2]:
+        raise RuntimeError(f"{name}: key {_shape_str(key)} and value {_shape_str(value)} must have the same "
+                           f"sequence length (dim -2)")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if attn_mask is not None and is_causal:
+        raise RuntimeError(f"{name}: Explicit attn_mask should not be set when is_causal=True")
+    groups = 1
+    if enable_gqa and q.ndim >= 3 and k.ndim >= 3 and q.shape[-3] != k.shape[-3]:
+        hq, hk, hv = q.shape[-3], k.shape[-3], v.shape[-3]
+        if hk != hv or hq % hk:
+            raise RuntimeError(f"{name}: with enable_gqa, the number of key and value heads ({hk}, {hv}) must be "
+                               f"equal and divide the number of query heads ({hq})")
+        groups = hq // hk
+    L, S = q.shape[-2], k.shape[-2]
+    batch = [q.shape[:-2], k.shape[:-2], v.shape[:-2]]
+    if groups > 1:
+        batch[1] = batch[1][:-1] + (hq,)
+        batch[2] = batch[2][:-1] + (hq,)
+    try:
+        out_batch = np.broadcast_shapes(*batch)
+        if attn_mask is not None:
+            np.broadcast_shapes(attn_mask._data.shape, out_batch + (L, S))
+    except ValueError:
+        msg = f"query {_shape_str(query)}, key {_shape_str(key)}, value {_shape_str(value)}"
+        if attn_mask is not None:
+            msg += f" and attn_mask {_shape_str(attn_mask)} (must broadcast to (…, {L}, {S}))"
+        raise RuntimeError(f"{name}: the batch dimensions of {msg} cannot be broadcast together") from None
+    inputs = (query, key, value)
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            raise TypeError(f"{name}: attn_mask must be a Tensor, not {type(attn_mask).__name__}")
+        md = attn_mask._data.dtype
+        if md.kind != "b" and md != q.dtype:
+            raise RuntimeError(f"{name}: expected attn_mask dtype to be bool or to match query dtype "
+                               f"{query.dtype.name}, got {attn_mask.dtype.name}")
+        inputs += (attn_mask,)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
+    rng = generator_for(query.device).rng if dropout_p else None
+    return ScaledDotProductAttention(float(scale), bool(is_causal), float(dropout_p), rng, groups).apply(*inputs)
