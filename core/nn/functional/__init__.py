@@ -1,4 +1,6 @@
 """zoo.nn.functional: the functional form of every layer, PyTorch's names and signatures."""
+import importlib
+
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
@@ -7,7 +9,8 @@ from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
-from . import activation, attention, conv, linear, loss, normalization, pooling, sampling
 
-__all__ = (activation.__all__ + attention.__all__ + conv.__all__ + linear.__all__ + loss.__all__
-           + normalization.__all__ + pooling.__all__ + sampling.__all__)
+# The submodules by import (``linear`` here is the function F.linear, which the star import put over the module).
+__all__ = [name for sub in ("activation", "attention", "conv", "linear", "loss", "normalization", "pooling",
+                            "sampling")
+           for name in importlib.import_module(f"{__name__}.{sub}").__all__]

@@ -1,2 +1,317 @@
-"""(filled in below)"""
-__all__ = []
+"""Normalization functions: batch_norm, instance_norm, layer_norm, group_norm, rms_norm, normalize,
+local_response_norm.
+
+batch/instance/layer/group/rms norm share one fused ``Function`` (``Norm``): statistics over some axes, an
+optional per-channel affine, and the closed-form backward
+
+    x̂ = (x - μ)·r,  dx = r · (ĝ - mean(ĝ) - x̂ · mean(ĝ·x̂)),  ĝ = g·w,
+
+with the means over the normalised axes (RMS norm has μ = 0 and no mean(ĝ) term; given statistics, as in batch
+norm's eval mode, make it dx = r·ĝ).
+"""
+import numpy as np
+
+from ...autograd.function import Function
+from ...device import array_module
+from ...ops._util import unbroadcast, wrap_dim
+from ...tensor import Tensor
+
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "normalize",
+           "local_response_norm"]
+
+
+class Norm(Function):
+    """y = (x - μ)·r·w + b with r = 1/sqrt(var + eps).
+
+    μ and var are taken over ``axes`` of x viewed as ``stat_shape`` (None: x's own shape), or ``stats`` = (μ, r)
+    are given (no gradient flows to them). w and b broadcast as ``param_shape``. ``center=False`` gives RMS
+    norm (μ = 0, var = mean(x²)). After forward, ``mean`` and ``var`` hold the statistics (for running averages).
+    """
+
+    def __init__(self, axes, eps, param_shape, stat_shape=None, center=True, stats=None):
+        self.axes, self.eps, self.param_shape = axes, eps, param_shape
+        self.stat_shape, self.center, self.stats = stat_shape, center, stats
+
+    def forward(self, x, w, b):
+        xp = array_module(x)
+        xs = x if self.stat_shape is None else x.reshape(self.stat_shape)
+        if self.stats is not None:
+            mean, r = self.stats
+            xhat = xs - mean
+        else:
+            mean = xs.mean(axis=self.axes, keepdims=True) if self.center else None
+            xhat = xs - mean if self.center else xs.copy()
+            self.var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
+            r = 1 / xp.sqrt(self.var + self.eps)
+        xhat *= r
+        self.mean, self.r, self.x, self.w = mean, r, x, w
+        self.b_shape = None if b is None else b.shape
+        self.retain_inputs(0, 1)
+        y = xhat.reshape(x.shape)
+        if w is not None:
+            y *= w.reshape(self.param_shape)
+        if b is not None:
+            y += b.reshape(self.param_shape)
+        return y
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        x, w, shape = self.x, self.w, self.stat_shape or self.x.shape
+        xhat = (x.reshape(shape) - self.mean) * self.r if self.mean is not None else x.reshape(shape) * self.r
+        gw = gb = gx = None
+        if need[1]:
+            gw = unbroadcast(g * xhat.reshape(x.shape), self.param_shape).reshape(w.shape)
+            gw = gw.astype(w.dtype, copy=False)
+        if need[2]:
+            gb = unbroadcast(g, self.param_shape).reshape(self.b_shape)
+        if need[0]:
+            gh = (g * w.reshape(self.param_shape) if w is not None else g).reshape(shape)
+            if self.stats is None:
+                axes = self.axes
+                proj = (gh * xhat).mean(axis=axes, keepdims=True)
+                if self.center:
+                    gh = gh - gh.mean(axis=axes, keepdims=True)
+                gh = gh - xhat * proj
+            gx = (gh * self.r).reshape(x.shape).astype(x.dtype, copy=False)
+        return gx, gw, gb
+
+
+def _check_input(name, input, min_dim=0):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point input, got dtype {input.dtype.name}")
+    if input._data.ndim < min_dim:
+        raise ValueError(f"{name}: expected an input with at least {min_dim} dimensions (N, C, *), got shape "
+                         f"{tuple(input.shape)}")
+
+
+def _check_param(name, what, t, shape):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: {what} must be a Tensor or None, got {type(t).__name__}")
+    if tuple(t._data.shape) != shape:
+        raise RuntimeError(f"{name}: expected {what} of shape {shape}, got shape {tuple(t.shape)}")
+
+
+def _update_running(running, stat, momentum):
+    """running ← (1 - momentum)·running + momentum·stat, in place, outside autograd."""
+    r = running._data
+    r *= 1 - momentum
+    r += (momentum * stat).astype(r.dtype, copy=False)
+    running._vc[0] += 1
+
+
+def _channel_norm(name, input, running_mean, running_var, weight, bias, use_batch_stats, momentum, eps, axes):
+    """batch_norm / instance_norm: per-channel (dim 1) affine; statistics over ``axes`` or the running ones."""
+    x = input._data
+    c = x.shape[1]
+    for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        _check_param(name, what, t, (c,))
+    param_shape = (1, c) + (1,) * (x.ndim - 2)
+    if not use_batch_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(f"{name}: running_mean and running_var must be defined when the running statistics "
+                               f"are used (evaluation mode)")
+        xp = array_module(x)
+        mean = running_mean._data.reshape(param_shape).astype(x.dtype, copy=False)
+        r = 1 / xp.sqrt(running_var._data.reshape(param_shape).astype(x.dtype, copy=False) + eps)
+        return Norm(axes, eps, param_shape, stats=(mean, r)).apply(input, weight, bias)
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    if count <= 1:
+        raise ValueError(f"{name}: expected more than 1 value per channel when training, got input size "
+                         f"{list(x.shape)}")
+    if momentum is None and (running_mean is not None or running_var is not None):
+        raise TypeError(f"{name}: momentum=None (cumulative average) is handled by the normalization modules; "
+                        f"pass a float to the functional form")
+    op = Norm(axes, eps, param_shape)
+    out = op.apply(input, weight, bias)
+    # the statistics have shape (1, C, 1…) for batch norm and (N, C, 1…) for instance norm (averaged over N)
+    if running_mean is not None:
+        _update_running(running_mean, op.mean.reshape(-1, c).mean(axis=0), momentum)
+    if running_var is not None:
+        unbiased = op.var * (count / (count - 1))
+        _update_running(running_var, unbiased.reshape(-1, c).mean(axis=0), momentum)
+    return out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-05):
+    """Normalise each channel (dim 1) of an (N, C, *) input. ``training``: batch statistics (biased variance to
+    normalise; the running averages, updated in place, get the unbiased one); else the running statistics."""
+    _check_input("batch_norm", input, 2)
+    axes = (0,) + tuple(range(2, input._data.ndim))
+    return _channel_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps,
+                         axes)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalise each (sample, channel) of an (N, C, *) input over its spatial dims; running averages (when
+    given) get the batch mean of the per-instance statistics."""
+    _check_input("instance_norm", input, 3)
+    axes = tuple(range(2, input._data.ndim))
+    return _channel_norm("instance_norm", input, running_mean, running_var, weight, bias, use_input_stats,
+                         momentum, eps, axes)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the trailing ``normalized_shape`` dims; weight and bias have that shape."""
+    _check_input("layer_norm", input)
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(s) for s in normalized_shape)
+    shape = tuple(input._data.shape)
+    k = len(ns)
+    if k == 0 or shape[len(shape) - k:] != ns or len(shape) < k:
+        raise RuntimeError(f"layer_norm: Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size {list(shape)}")
+    _check_param("layer_norm", "weight", weight, ns)
+    _check_param("layer_norm", "bias", bias, ns)
+    axes = tuple(range(len(shape) - k, len(shape)))
+    return Norm(axes, eps, ns).apply(input, weight, bias)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x²) + eps) · weight over the trailing ``normalized_shape`` dims (eps None: the dtype's
+    machine epsilon, as PyTorch)."""
+    _check_input("rms_norm", input)
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(s) for s in normalized_shape)
+    shape = tuple(input._data.shape)
+    k = len(ns)
+    if k == 0 or shape[len(shape) - k:] != ns or len(shape) < k:
+        raise RuntimeError(f"rms_norm: Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size {list(shape)}")
+    _check_param("rms_norm", "weight", weight, ns)
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    axes = tuple(range(len(shape) - k, len(shape)))
+    return Norm(axes, eps, ns, center=False).apply(input, weight, None)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Split the C channels of an (N, C, *) input into ``num_groups`` groups and normalise each group of each
+    sample; weight and bias are per channel."""
+    _check_input("group_norm", input, 2)
+    shape = tuple(input._data.shape)
+    n, c = shape[0], shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by num_groups, but "
+                           f"got input of shape {list(shape)} and num_groups={num_groups}")
+    _check_param("group_norm", "weight", weight, (c,))
+    _check_param("group_norm", "bias", bias, (c,))
+    group_size = input._data.size // (n * num_groups) if n else 0
+    param_shape = (1, c) + (1,) * (len(shape) - 2)
+    return Norm((2,), eps, param_shape, stat_shape=(n, num_groups, group_size)).apply(input, weight, bias)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# normalize: x / max(‖x‖_p, eps) along a dim
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class Normalize(Function):
+    def __init__(self, axis, p, eps):
+        self.axis, self.p, self.eps = axis, p, eps
+
+    def forward(self, x):
+        xp = array_module(x)
+        p, axis = self.p, self.axis
+        ax = xp.abs(x)
+        if p == 2:
+            n = xp.sqrt(xp.square(x).sum(axis=axis, keepdims=True))
+        elif p == 1:
+            n = ax.sum(axis=axis, keepdims=True)
+        elif p == np.inf:
+            n = ax.max(axis=axis, keepdims=True) if x.shape[axis] else ax.sum(axis=axis, keepdims=True)
+        else:
+            n = (ax ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        d = xp.maximum(n, self.eps).astype(x.dtype, copy=False)
+        self.x, self.n, self.d = x, n, d
+        self.retain_inputs(0)
+        return x / d
+
+    def backward(self, g):
+        xp = array_module(g)
+        x, n, d, p, axis = self.x, self.n, self.d, self.p, self.axis
+        # ∂‖x‖/∂x: x/n (p=2), sign(x) (p=1), sign(x)·|x|^(p-1)/n^(p-1), or sign(x) shared by the ties (p=inf)
+        if p == 2:
+            dn = x / xp.where(n > 0, n, 1)
+        elif p == 1:
+            dn = xp.sign(x)
+        elif p == np.inf:
+            ties = xp.abs(x) == n
+            dn = xp.sign(x) * ties / xp.maximum(ties.sum(axis=axis, keepdims=True), 1)
+        else:
+            dn = xp.sign(x) * (xp.abs(x) / xp.where(n > 0, n, 1)) ** (p - 1)
+        s = (g * x).sum(axis=axis, keepdims=True) / (d * d)
+        s *= n > self.eps  # clamp_min passes no gradient to the norm where it clamps
+        return (g / d - s * dn).astype(g.dtype, copy=False)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(‖input‖_p, eps) along ``dim``."""
+    if out is not None:
+        raise NotImplementedError("normalize: the out= argument is not supported by zoo")
+    _check_input("normalize", input)
+    if not (p > 0):
+        raise NotImplementedError(f"normalize: p={p} is not supported by zoo (p > 0 and inf are)")
+    axis = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise IndexError(f"normalize: dim {dim} is out of range for a 0-d input")
+    return Normalize(axis, float(p), eps).apply(input)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# local_response_norm: x / (k + alpha/size · Σ_window x²)^beta over neighbouring channels
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _window_sum(a, before, after):
+    """out[:, c] = Σ a[:, c'] for c - before <= c' <= c + after (zeros beyond the edges), along axis 1."""
+    out = a.copy()
+    c = a.shape[1]
+    for off in range(-before, after + 1):
+        if off == 0 or abs(off) >= c:
+            continue
+        lo, hi = max(0, -off), min(c, c - off)
+        out[:, lo:hi] += a[:, lo + off:hi + off]
+    return out
+
+
+class LocalResponseNorm(Function):
+    def __init__(self, size, alpha, beta, k):
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        xp = array_module(x)
+        size = self.size
+        base = _window_sum(xp.square(x), size // 2, (size - 1) // 2)
+        base *= self.alpha / size
+        base += self.k
+        d = base ** self.beta
+        self.x, self.base, self.d = x, base, d
+        self.retain_inputs(0)
+        return x / d
+
+    def backward(self, g):
+        x, base, d, size = self.x, self.base, self.d, self.size
+        gd = g / d
+        t = gd * x / base  # g_c · x_c / (D_c · B_c), summed back over the windows that contain each channel
+        back = _window_sum(t, (size - 1) // 2, size // 2)
+        return (gd - (2 * self.alpha * self.beta / size) * x * back).astype(g.dtype, copy=False)
+
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    """Normalise each channel by the activity of its ``size`` neighbours (AlexNet's LRN)."""
+    _check_input("local_response_norm", input)
+    if input._data.ndim < 3:
+        raise ValueError(f"local_response_norm: Expected 3D or higher dimensionality input (got "
+                         f"{input._data.ndim} dimensions)")
+    if input._data.size == 0:
+        return input
+    return LocalResponseNorm(int(size), alpha, beta, k).apply(input)
