@@ -351,18 +351,11 @@ class Tensor:
 
     # --- in-place plumbing ----------------------------------------------------------------------------------
     def _check_inplace(self):
-        """Refuse in-place changes that autograd could not account for."""
+        """Refuse in-place changes of a leaf that autograd tracks."""
         from .autograd.grad_mode import _mode
-        if _mode.grad_enabled:
-            if self._requires_grad and self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
-                                   "Wrap it in zoo.no_grad() or use an out-of-place op.")
-            if self._base is not None and self._base._requires_grad and self._requires_grad:
-                raise NotImplementedError("in-place operations on a view of a tensor that requires grad are not "
-                                          "supported by zoo; use an out-of-place op")
-
-    def _bump(self):
-        self._vc[0] += 1
+        if _mode.grad_enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
+                               "Wrap it in zoo.no_grad() or use an out-of-place op.")
 
 
 class Size(tuple):

@@ -27,7 +27,7 @@ def write_inplace(self, result):
                                f"{list(r.shape)}")
     if _CATEGORY[r.dtype.kind] > _CATEGORY[d.dtype.kind]:
         raise RuntimeError(f"result type {r.dtype.name} can't be cast to the desired output type {d.dtype.name}")
-    if not d.flags.writeable:
+    if not getattr(d.flags, "writeable", True):
         raise RuntimeError("in-place write to a read-only tensor (an expanded view or a NumPy array that is "
                            "not writeable); clone() it first")
     d[...] = r
@@ -45,6 +45,10 @@ def inplace(op):
             isinstance(a, Tensor) and a._requires_grad for a in args))
         if recording:
             self._check_inplace()
+            if self._base is not None:
+                raise NotImplementedError(
+                    f"{op.__name__}_: an in-place op on a view that records autograd history is not supported by "
+                    f"zoo (the viewed tensor would not see it); apply it to the base tensor or out of place")
             src = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
             args = tuple(src if a is self else a for a in args)  # x.mul_(x) reads the old x twice
         else:

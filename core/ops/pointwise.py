@@ -411,8 +411,8 @@ class LeakyRelu(Function):
         return array_module(g).where(self.mask, g, g * self.slope)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _maybe_inplace(input, LeakyRelu(negative_slope).apply(input), inplace)
+def leaky_relu(input, negative_slope=0.01):
+    return LeakyRelu(negative_slope).apply(input)
 
 
 class Elu(Function):
@@ -431,8 +431,8 @@ class Elu(Function):
         return g * xp.where(x > 0, 1, self.alpha * xp.exp(xp.minimum(x, 0))).astype(g.dtype, copy=False)
 
 
-def elu(input, alpha=1.0, inplace=False):
-    return _maybe_inplace(input, Elu(alpha).apply(input), inplace)
+def elu(input, alpha=1.0):
+    return Elu(alpha).apply(input)
 
 
 class Softplus(Function):
@@ -456,19 +456,12 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus(beta, threshold).apply(input)
 
 
-def relu6(input, inplace=False):
-    return hardtanh(input, 0.0, 6.0, inplace)
+def relu6(input):
+    return hardtanh(input, 0.0, 6.0)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _maybe_inplace(input, clamp(input, min_val, max_val), inplace)
-
-
-def _maybe_inplace(input, result, inplace):
-    if not inplace:
-        return result
-    from .inplace import write_inplace
-    return write_inplace(input, result)
+def hardtanh(input, min_val=-1.0, max_val=1.0):
+    return clamp(input, min_val, max_val)
 
 
 # ----------------------------------------------------------------------------------------------------------------
