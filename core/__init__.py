@@ -17,6 +17,23 @@ from .random import *  # noqa: F401,F403
 from .random import __all__ as _random_all
 from .tensor import Size, Tensor
 from .threads import get_num_threads, set_num_threads
+from .nn.functional.activation import (celu, celu_, erf, erfc, hardshrink, log_softmax, prelu, relu_, rrelu, rrelu_,
+                                       selu, selu_, softmax, threshold, threshold_)
+from .nn.functional.linear import bilinear, dropout
+from .nn.functional.normalization import group_norm, layer_norm, rms_norm
+from .ops.inplace import inplace as _inplace
+
+
+def _install_functional_methods():
+    """Tensor methods whose implementation lives with the nn.functional ops."""
+    methods = dict(softmax=lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype),
+                   log_softmax=lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype),
+                   erf=erf, erfc=erfc, erf_=_inplace(erf), erfc_=_inplace(erfc), relu_=relu_)
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+_install_functional_methods()
 
 
 def is_tensor(obj):
@@ -40,5 +57,7 @@ __all__ = (["autograd", "cuda", "dtypes", "Tensor", "Size", "device", "dtype", "
             "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "numel", "result_type",
             "can_cast", "get_num_threads", "set_num_threads", "get_default_dtype", "set_default_dtype",
             "promote_types", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
-            "half", "float", "double", "short", "int", "long"]
+            "half", "float", "double", "short", "int", "long", "celu", "celu_", "erf", "erfc", "hardshrink",
+            "log_softmax", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmax", "threshold",
+            "threshold_", "bilinear", "dropout", "group_norm", "layer_norm", "rms_norm"]
            + list(_creation_all) + list(_ops_all) + list(_random_all))

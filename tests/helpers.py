@@ -33,17 +33,19 @@ def to_numpy(x):
     return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
 
 
-def compare_with_torch(zoo_fn, torch_fn, *arrays, atol=1e-6, rtol=1e-5, grad=True, device="cpu"):
+def compare_with_torch(zoo_fn, torch_fn, *arrays, atol=1e-6, rtol=1e-5, grad=True, device="cpu", n_grad=None):
     """Run the same function in zoo and PyTorch on the same inputs; compare outputs and input gradients.
 
-    ``arrays`` are NumPy arrays (float ones get requires_grad when ``grad``) or plain values passed as is.
-    Outputs may be tensors or tuples of tensors; gradients are compared for one random upstream gradient.
+    ``arrays`` are NumPy arrays (float ones among the first ``n_grad`` — all by default — get requires_grad
+    when ``grad``) or plain values passed as is. Outputs may be tensors or tuples of tensors; gradients are
+    compared for one random upstream gradient.
     """
     torch = torch_or_skip()
-    z_in = [zoo.tensor(a, device=device, requires_grad=grad and a.dtype.kind == "f")
-            if isinstance(a, np.ndarray) else a for a in arrays]
-    t_in = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
-            for a in arrays]
+    n_grad = len(arrays) if n_grad is None else n_grad
+    wants = [grad and isinstance(a, np.ndarray) and a.dtype.kind == "f" and i < n_grad for i, a in enumerate(arrays)]
+    z_in = [zoo.tensor(a, device=device, requires_grad=w) if isinstance(a, np.ndarray) else a
+            for a, w in zip(arrays, wants)]
+    t_in = [torch.tensor(a, requires_grad=w) if isinstance(a, np.ndarray) else a for a, w in zip(arrays, wants)]
     z_out, t_out = zoo_fn(*z_in), torch_fn(*t_in)
     z_outs = z_out if isinstance(z_out, (tuple, list)) else (z_out,)
     t_outs = t_out if isinstance(t_out, (tuple, list)) else (t_out,)

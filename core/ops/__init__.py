@@ -3,7 +3,7 @@ that becomes ``Tensor.<name>``."""
 from ..creation import new_methods
 from ..random import bernoulli_, exponential_, normal_, uniform_
 from ..tensor import Tensor
-from . import conversion, indexing, inplace, linalg, pointwise, reduction, shape, sorting
+from . import indexing, inplace, linalg, pointwise, reduction, shape, sorting
 from .conversion import clone, contiguous
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403

@@ -2,30 +2,12 @@
 grouped-query attention, dropout with a fixed seed), oracle comparisons with PyTorch, and bad-input errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, to_numpy, torch_or_skip
+from helpers import compare_with_torch, arr, check_grad, to_numpy, torch_or_skip
 
 import zoo
 import zoo.nn.functional as F
 
 sdpa = F.scaled_dot_product_attention
-
-
-def oracle(zoo_fn, torch_fn, *arrays, atol=1e-6, rtol=1e-5):
-    """Forward and backward against PyTorch with ``backward(gradient)``; float arrays get gradients except
-    boolean masks."""
-    torch = torch_or_skip()
-    z_in = [zoo.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    t_in = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    zo, to = zoo_fn(*z_in), torch_fn(*t_in)
-    zn, tn = to_numpy(zo), to_numpy(to)
-    assert zn.shape == tn.shape and zn.dtype == tn.dtype, f"{zn.shape} {zn.dtype} != torch {tn.shape} {tn.dtype}"
-    np.testing.assert_allclose(zn, tn, atol=atol, rtol=rtol)
-    w = np.random.default_rng(1).standard_normal(tn.shape).astype(tn.dtype)
-    zo.backward(zoo.tensor(w))
-    to.backward(torch.tensor(w))
-    for zi, ti in zip(z_in, t_in):
-        if ti.requires_grad:
-            np.testing.assert_allclose(to_numpy(zi.grad), to_numpy(ti.grad), atol=atol, rtol=rtol)
 
 
 def bool_mask(*shape, seed=0, full_row=False):
@@ -60,7 +42,7 @@ def test_sdpa_vs_torch(case, dtype):
     torch = torch_or_skip()
     qs, ks, vs, kw = CASES[case]
     tol = dict(atol=1e-5, rtol=1e-4) if dtype == np.float32 else {}
-    oracle(lambda q, k, v: sdpa(q, k, v, **kw), lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
+    compare_with_torch(lambda q, k, v: sdpa(q, k, v, **kw), lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
         q, k, v, **kw), arr(*qs, dtype=dtype), arr(*ks, seed=1, dtype=dtype), arr(*vs, seed=2, dtype=dtype), **tol)
 
 
@@ -99,7 +81,7 @@ def test_sdpa_mask_vs_torch(case, kind):
         m = arr(*ms, seed=3, low=-2, high=2)
         if kind == "float_full_row":
             m[..., 1, :] = -np.inf
-    oracle(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa),
+    compare_with_torch(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa),
            lambda q, k, v, m: torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=gqa),
            arr(*qs), arr(*ks, seed=1), arr(*vs, seed=2), m)
 

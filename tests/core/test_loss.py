@@ -5,38 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, check_grad, to_numpy, torch_or_skip
+from helpers import compare_with_torch, arr, check_grad, torch_or_skip
 
 import zoo
 import zoo.nn.functional as F
 from zoo import Tensor
 
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def oracle(zoo_fn, torch_fn, *arrays, atol=1e-6, rtol=1e-5, device="cpu", n_grad=None):
-    """Like helpers.compare_with_torch, but backpropagates with ``backward(gradient)`` (no reduction op needed):
-    the same output shape and dtype, and the same gradients for the float inputs (the first ``n_grad``)."""
-    torch = torch_or_skip()
-    n_grad = len(arrays) if n_grad is None else n_grad
-    z_in = [zoo.tensor(a, device=device, requires_grad=a.dtype.kind == "f" and i < n_grad)
-            if isinstance(a, np.ndarray) else a for i, a in enumerate(arrays)]
-    t_in = [torch.tensor(a, requires_grad=a.dtype.kind == "f" and i < n_grad) if isinstance(a, np.ndarray) else a
-            for i, a in enumerate(arrays)]
-    zo, to = zoo_fn(*z_in), torch_fn(*t_in)
-    zn, tn = to_numpy(zo), to_numpy(to)
-    assert zn.shape == tn.shape, f"shape {zn.shape} != torch {tn.shape}"
-    assert zn.dtype == tn.dtype, f"dtype {zn.dtype} != torch {tn.dtype}"
-    np.testing.assert_allclose(zn, tn, atol=atol, rtol=rtol)
-    if not to.requires_grad:
-        return
-    w = np.asarray(np.random.default_rng(1).standard_normal(tn.shape), dtype=tn.dtype)
-    zo.backward(zoo.tensor(w, device=device))
-    to.backward(torch.tensor(w))
-    for zi, ti in zip(z_in, t_in):
-        if isinstance(ti, torch.Tensor) and ti.requires_grad:
-            assert zi.grad is not None, "zoo produced no gradient where PyTorch did"
-            np.testing.assert_allclose(to_numpy(zi.grad), to_numpy(ti.grad), atol=atol, rtol=rtol)
 
 
 def const(a, device="cpu"):
@@ -101,7 +76,7 @@ def test_cross_entropy_vs_torch(shape, opts, reduction, dtype):
     if "weight" in zkw and dtype == np.float32:
         zkw["weight"], tkw["weight"] = zkw["weight"].to(zoo.float32), tkw["weight"].float()
     tol = dict(atol=1e-5, rtol=1e-4) if dtype == np.float32 else {}
-    oracle(lambda x, y: F.cross_entropy(x, y, reduction=reduction, **zkw),
+    compare_with_torch(lambda x, y: F.cross_entropy(x, y, reduction=reduction, **zkw),
            lambda x, y: torch.nn.functional.cross_entropy(x, y, reduction=reduction, **tkw),
            arr(*shape, low=-3, high=3, dtype=dtype), t, **tol)
 
@@ -125,7 +100,7 @@ def test_cross_entropy_prob_target_vs_torch(shape, opts, reduction):
     torch = torch_or_skip()
     c = shape[0] if len(shape) == 1 else shape[1]
     zkw, tkw = _ce_kwargs(opts, zoo, c), _ce_kwargs(opts, torch, c)
-    oracle(lambda x, t: F.cross_entropy(x, t, reduction=reduction, **zkw),
+    compare_with_torch(lambda x, t: F.cross_entropy(x, t, reduction=reduction, **zkw),
            lambda x, t: torch.nn.functional.cross_entropy(x, t, reduction=reduction, **tkw),
            arr(*shape, low=-2, high=2), arr(*shape, seed=4, low=0, high=1))
 
@@ -134,8 +109,8 @@ def test_cross_entropy_prob_target_vs_torch(shape, opts, reduction):
 def test_cross_entropy_float32_and_mixed_dtypes():
     torch = torch_or_skip()
     x = arr(8, 10, low=-20, high=20, dtype=np.float32)  # large logits: the log-softmax must be stable
-    oracle(F.cross_entropy, torch.nn.functional.cross_entropy, x, targets(8, classes=10), atol=1e-5, rtol=1e-5)
-    oracle(F.cross_entropy, torch.nn.functional.cross_entropy, x, arr(8, 10, low=0, high=1), atol=1e-5)
+    compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, targets(8, classes=10), atol=1e-5, rtol=1e-5)
+    compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, arr(8, 10, low=0, high=1), atol=1e-5)
     out = F.cross_entropy(zoo.tensor(x), zoo.tensor(targets(8, classes=10).astype(np.uint8)))
     assert out.dtype == zoo.float32 and np.isfinite(out.item())
 
@@ -229,7 +204,7 @@ def test_nll_loss_vs_torch(shape, opts, reduction):
     opt = NLL_OPTIONS[opts]
     t = targets(*tshape, classes=c, ignore=opt.get("ignore_index"), seed=6)
     zkw, tkw = _ce_kwargs(opt, zoo, c), _ce_kwargs(opt, torch, c)
-    oracle(lambda x, y: F.nll_loss(x, y, reduction=reduction, **zkw),
+    compare_with_torch(lambda x, y: F.nll_loss(x, y, reduction=reduction, **zkw),
            lambda x, y: torch.nn.functional.nll_loss(x, y, reduction=reduction, **tkw), arr(*shape, low=-3, high=0), t)
 
 
@@ -293,7 +268,7 @@ def test_regression_0d_empty_and_broadcast_grad():
 def test_regression_vs_torch(name, reduction, dtype):
     torch = torch_or_skip()
     fname, kw = _regression(name)
-    oracle(lambda x, y: getattr(F, fname)(x, y, reduction=reduction, **kw),
+    compare_with_torch(lambda x, y: getattr(F, fname)(x, y, reduction=reduction, **kw),
            lambda x, y: getattr(torch.nn.functional, fname)(x, y, reduction=reduction, **kw),
            arr(4, 5, dtype=dtype), arr(4, 5, seed=1, dtype=dtype), atol=1e-6, rtol=1e-5)
 
@@ -303,7 +278,7 @@ def test_regression_vs_torch(name, reduction, dtype):
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
 def test_regression_weight_vs_torch(name, reduction):
     torch = torch_or_skip()
-    oracle(lambda x, y, w: getattr(F, name)(x, y, reduction=reduction, weight=w),
+    compare_with_torch(lambda x, y, w: getattr(F, name)(x, y, reduction=reduction, weight=w),
            lambda x, y, w: getattr(torch.nn.functional, name)(x, y, reduction=reduction, weight=w),
            arr(3, 4), arr(3, 4, seed=1), arr(3, 4, seed=2, low=0.1, high=1))
 
@@ -311,8 +286,8 @@ def test_regression_weight_vs_torch(name, reduction):
 @pytest.mark.oracle
 def test_regression_mixed_dtype_vs_torch():
     torch = torch_or_skip()
-    oracle(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), arr(3, seed=1))
-    oracle(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), np.arange(3))
+    compare_with_torch(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), arr(3, seed=1))
+    compare_with_torch(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), np.arange(3))
 
 
 def test_regression_non_contiguous():
@@ -362,7 +337,7 @@ def test_bce_vs_torch(reduction, weighted, dtype):
     w = arr(4, seed=3, low=0.2, high=2, dtype=dtype)
     x = arr(3, 4, low=0, high=1, dtype=dtype)
     x[0, :2] = [0, 1]  # the log clamp at -100
-    oracle(lambda x, y: F.binary_cross_entropy(x, y, weight=const(w) if weighted else None, reduction=reduction),
+    compare_with_torch(lambda x, y: F.binary_cross_entropy(x, y, weight=const(w) if weighted else None, reduction=reduction),
            lambda x, y: torch.nn.functional.binary_cross_entropy(x, y, weight=torch.tensor(w) if weighted else None,
                                                                  reduction=reduction),
            x, arr(3, 4, seed=1, low=0, high=1, dtype=dtype), atol=1e-5, rtol=1e-5)
@@ -393,7 +368,7 @@ def test_bce_with_logits_vs_torch(reduction, opts):
         zkw["pos_weight"], tkw["pos_weight"] = const(pw), torch.tensor(pw)
     x = arr(3, 4, low=-3, high=3)
     x[0, :2] = [-200, 200]  # stable for huge logits
-    oracle(lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction=reduction, **zkw),
+    compare_with_torch(lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction=reduction, **zkw),
            lambda x, y: torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction=reduction, **tkw),
            x, arr(3, 4, seed=1, low=0, high=1))
 
@@ -432,7 +407,7 @@ def test_kl_div_vs_torch(reduction, log_target):
     torch = torch_or_skip()
     t = arr(3, 4, seed=1, low=-2, high=0) if log_target else arr(3, 4, seed=1, low=0.05, high=1)
     with pytest.warns(UserWarning) if reduction == "mean" else contextlib.nullcontext():
-        oracle(lambda x, y: F.kl_div(x, y, reduction=reduction, log_target=log_target),
+        compare_with_torch(lambda x, y: F.kl_div(x, y, reduction=reduction, log_target=log_target),
                lambda x, y: torch.nn.functional.kl_div(x, y, reduction=reduction, log_target=log_target),
                arr(3, 4, low=-3, high=0), t)
 
@@ -473,7 +448,7 @@ def test_cosine_similarity_grad(shapes, dim, device):
 @pytest.mark.parametrize("shapes,dim", [(((3, 4), (3, 4)), 1), (((3, 4), (4,)), -1), (((2, 3, 4), (1, 3, 1)), 1)])
 def test_cosine_similarity_vs_torch(shapes, dim):
     torch = torch_or_skip()
-    oracle(lambda a, b: F.cosine_similarity(a, b, dim=dim),
+    compare_with_torch(lambda a, b: F.cosine_similarity(a, b, dim=dim),
            lambda a, b: torch.nn.functional.cosine_similarity(a, b, dim=dim), arr(*shapes[0]), arr(*shapes[1], seed=1))
 
 
@@ -483,7 +458,7 @@ def test_cosine_similarity_small_norms_vs_torch():
     a = arr(3, 4)
     a[0] = 0
     a[1] *= 1e-9  # below eps: the norm is clamped
-    oracle(lambda a, b: F.cosine_similarity(a, b, eps=1e-8),
+    compare_with_torch(lambda a, b: F.cosine_similarity(a, b, eps=1e-8),
            lambda a, b: torch.nn.functional.cosine_similarity(a, b, eps=1e-8), a, arr(3, 4, seed=1), rtol=1e-4)
 
 
@@ -498,7 +473,7 @@ def test_pairwise_distance_grad(p, keepdim):
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((5,), (5,))])
 def test_pairwise_distance_vs_torch(p, shapes):
     torch = torch_or_skip()
-    oracle(lambda a, b: F.pairwise_distance(a, b, p=p), lambda a, b: torch.nn.functional.pairwise_distance(a, b, p=p),
+    compare_with_torch(lambda a, b: F.pairwise_distance(a, b, p=p), lambda a, b: torch.nn.functional.pairwise_distance(a, b, p=p),
            arr(*shapes[0]), arr(*shapes[1], seed=1))
 
 
@@ -562,7 +537,7 @@ def test_further_losses_grad(name, reduction):
 def test_further_losses_vs_torch(name, reduction):
     torch = torch_or_skip()
     fname, call, make, n_grad = FURTHER[name]
-    oracle(lambda *xs: call(getattr(F, fname), *xs, reduction),
+    compare_with_torch(lambda *xs: call(getattr(F, fname), *xs, reduction),
            lambda *xs: call(getattr(torch.nn.functional, fname), *xs, reduction), *make(), n_grad=n_grad)
 
 

@@ -1,2 +1,470 @@
-"""(filled in below)"""
-__all__ = []
+"""Convolutions (1-d, 2-d, 3-d), transposed convolutions, unfold (im2col) and fold (col2im).
+
+One generic N-d engine serves them all. A convolution is im2col (a strided *view* of the padded input,
+``(N, C, *kernel, *out)``, copied once into columns) followed by ONE batched GEMM with the weight; groups are
+a batch axis of that GEMM. Its adjoint (the input gradient, and the forward of a transposed convolution) is
+either a convolution of the padded gradient with the flipped weight (stride 1) or a GEMM followed by a
+col2im scatter-add over the kernel taps (stride > 1). The weight gradient is one GEMM with the columns.
+"""
+import itertools
+import math
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...device import array_module
+from ...tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "unfold", "fold"]
+
+_ALL = slice(None)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Window helpers (shared with pooling.py): strided views, padding, im2col and its adjoint.
+# ----------------------------------------------------------------------------------------------------------------
+
+def ntuple(value, n, name, op):
+    """``value`` as an n-tuple of ints (an int or a 1-element sequence is repeated), like PyTorch's _ntuple."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    try:
+        t = tuple(int(v) for v in value)
+    except TypeError:
+        raise TypeError(f"{op}: expected {name} to be an int or a tuple of {n} ints, got {value!r}") from None
+    if len(t) == 1:
+        return t * n
+    if len(t) != n:
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values to match "
+                           f"the {n}-d spatial dimensions, but got {name}={list(t)}")
+    return t
+
+
+def windows(x, ksize, stride, dilation, out, kernel_last=False):
+    """A strided view of ``x`` (B, C, *spatial): element ``[b, c, *i, *o]`` is ``x[b, c, o*stride + i*dilation]``
+    (kernel axes after the output axes when ``kernel_last``). No copy."""
+    st = x.strides[2:]
+    k_shape = tuple(ksize)
+    k_strides = tuple(a * d for a, d in zip(st, dilation))
+    o_strides = tuple(a * s for a, s in zip(st, stride))
+    if kernel_last:
+        shape, strides = tuple(out) + k_shape, o_strides + k_strides
+    else:
+        shape, strides = k_shape + tuple(out), k_strides + o_strides
+    xp = array_module(x)
+    return xp.lib.stride_tricks.as_strided(x, x.shape[:2] + shape, x.strides[:2] + strides)
+
+
+def pad_spatial(x, lo, hi, value=0):
+    """``x`` (B, C, *spatial) padded by ``lo``/``hi`` per spatial dim with ``value``; a negative amount crops.
+    Returns ``x`` itself when nothing changes."""
+    if not any(lo) and not any(hi):
+        return x
+    if min(lo) < 0 or min(hi) < 0:
+        x = x[(_ALL, _ALL) + tuple(slice(max(-a, 0), s - max(-b, 0)) for a, b, s in zip(lo, hi, x.shape[2:]))]
+        lo, hi = [max(a, 0) for a in lo], [max(b, 0) for b in hi]
+        if not any(lo) and not any(hi):
+            return x
+    xp = array_module(x)
+    shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
+    buf = xp.zeros(shape, x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
+    buf[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:]))] = x
+    return buf
+
+
+def tap_slices(tap, stride, dilation, out):
+    """The slices of a padded input read by kernel tap ``tap`` at every output position."""
+    return (_ALL, _ALL) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                                for t, d, s, o in zip(tap, dilation, stride, out))
+
+
+def scatter_taps(cols, padded_shape, ksize, stride, dilation, out):
+    """Adjoint of ``windows``: sum ``cols`` (B, C, *kernel, *out) into a zero (B, C, *padded) array, one
+    vectorised strided add per kernel tap."""
+    xp = array_module(cols)
+    buf = xp.zeros(padded_shape, cols.dtype)
+    if cols.size:
+        for tap in itertools.product(*(range(k) for k in ksize)):
+            buf[tap_slices(tap, stride, dilation, out)] += cols[(_ALL, _ALL) + tap]
+    return buf
+
+
+def crop(buf, lo, size):
+    """The (B, C, *size) region of ``buf`` starting at ``lo`` (a view)."""
+    if not any(lo) and buf.shape[2:] == tuple(size):
+        return buf
+    return buf[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, size))]
+
+
+class _Geometry:
+    """Where a convolution's windows sit: kernel, stride, dilation, padding (lo, hi) and both spatial sizes."""
+    __slots__ = ("k", "stride", "dilation", "lo", "hi", "in_size", "out_size")
+
+    def __init__(self, k, stride, dilation, lo, hi, in_size, out_size):
+        self.k, self.stride, self.dilation = k, stride, dilation
+        self.lo, self.hi, self.in_size, self.out_size = lo, hi, in_size, out_size
+
+    def padded(self):
+        return tuple(s + a + b for s, a, b in zip(self.in_size, self.lo, self.hi))
+
+
+def im2col(x, geo):
+    """Columns (B, C*K, L) of ``x`` (B, C, *in): one copy (none for an unpadded 1x1 stride-1 kernel)."""
+    B, C = x.shape[:2]
+    win = windows(pad_spatial(x, geo.lo, geo.hi), geo.k, geo.stride, geo.dilation, geo.out_size)
+    return win.reshape(B, C * math.prod(geo.k), math.prod(geo.out_size))
+
+
+def col2im(cols, channels, geo):
+    """Adjoint of ``im2col``: columns (B, C*K, L) summed back into (B, C, *in)."""
+    B = cols.shape[0]
+    cols = cols.reshape((B, channels) + tuple(geo.k) + tuple(geo.out_size))
+    buf = scatter_taps(cols, (B, channels) + geo.padded(), geo.k, geo.stride, geo.dilation, geo.out_size)
+    return crop(buf, geo.lo, geo.in_size)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The three GEMM kernels of a convolution, on arrays. x: (N, C, *in), w: (O, C/G, *k), y: (N, O, *out).
+# ----------------------------------------------------------------------------------------------------------------
+
+def _conv(x, w, geo, groups):
+    """y = conv(x, w): im2col + one batched GEMM (groups are a batch axis)."""
+    N = x.shape[0]
+    O = w.shape[0]
+    cols = im2col(x, geo)
+    xp = array_module(x)
+    if groups == 1:
+        y = w.reshape(O, -1) @ cols
+    elif O == groups:  # depthwise: many 1-row GEMMs are slower than one multiply-reduce
+        y = xp.einsum("gk,ngkl->ngl", w.reshape(groups, -1), cols.reshape(N, groups, -1, cols.shape[-1]))
+    else:
+        y = w.reshape(groups, O // groups, -1) @ cols.reshape(N, groups, -1, cols.shape[-1])
+    return y.reshape((N, O) + tuple(geo.out_size))
+
+
+def _conv_input_grad(gy, w, geo, groups):
+    """x-gradient of ``_conv`` (the adjoint): gy (N, O, *out) -> (N, C, *in)."""
+    N, O = gy.shape[:2]
+    Cg = w.shape[1]
+    nd = len(geo.k)
+    if all(s == 1 for s in geo.stride):
+        # Stride 1: a convolution of the (padded or cropped) gradient with the flipped, transposed weight.
+        ext = [d * (k - 1) for d, k in zip(geo.dilation, geo.k)]
+        lo = [e - a for e, a in zip(ext, geo.lo)]
+        hi = [i + a - o for i, a, o in zip(geo.in_size, geo.lo, geo.out_size)]
+        wt = w.reshape((groups, O // groups, Cg) + tuple(geo.k)).swapaxes(1, 2)
+        wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd].reshape((groups * Cg, O // groups) + tuple(geo.k))
+        inner = _Geometry(geo.k, geo.stride, geo.dilation, lo, hi, geo.out_size, geo.in_size)
+        return _conv(gy, wt, inner, groups)
+    # Strided: GEMM to columns, then col2im (one strided add per kernel tap).
+    L = math.prod(geo.out_size)
+    if groups == 1:
+        cols = w.reshape(O, -1).T @ gy.reshape(N, O, L)
+    else:
+        wg = w.reshape(groups, O // groups, -1).swapaxes(1, 2)
+        cols = (wg @ gy.reshape(N, groups, O // groups, L)).reshape(N, -1, L)
+    return col2im(cols, Cg * groups, geo)
+
+
+def _conv_weight_grad(x, gy, geo, groups, w_shape):
+    """w-gradient of ``_conv``: one batched GEMM of the gradient with the (recomputed) columns, summed over N."""
+    N, O = gy.shape[:2]
+    cols = im2col(x, geo)
+    L = cols.shape[-1]
+    if groups == 1:
+        gw = gy.reshape(N, O, L) @ cols.swapaxes(1, 2)
+    elif O == groups:  # depthwise
+        xp = array_module(x)
+        return xp.einsum("ngl,ngkl->gk", gy.reshape(N, O, L), cols.reshape(N, groups, -1, L)).reshape(w_shape)
+    else:
+        gw = gy.reshape(N, groups, O // groups, L) @ cols.reshape(N, groups, -1, L).swapaxes(2, 3)
+    return gw.sum(0).reshape(w_shape)
+
+
+def _bias_grad(gy):
+    return gy.sum(axis=(0,) + tuple(range(2, gy.ndim)))
+
+
+class ConvNd(Function):
+    """y = conv(x, w) + b. With ``transposed`` the roles swap: y = conv_input_grad(x, w) + b, the adjoint."""
+
+    def __init__(self, geo, groups, transposed, unbatched):
+        self.geo, self.groups, self.transposed, self.unbatched = geo, groups, transposed, unbatched
+
+    def forward(self, x, w, b=None):
+        if self.unbatched:
+            x = x[None]
+        self.x, self.w = x, w
+        self.retain_inputs(0, 1)
+        if self.transposed:
+            y = _conv_input_grad(x, w, self.geo, self.groups)
+        else:
+            y = _conv(x, w, self.geo, self.groups)
+        if b is not None:
+            y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
+        return y[0] if self.unbatched else y
+
+    def backward(self, gy):
+        need = self.needs_input_grad
+        if self.unbatched:
+            gy = gy[None]
+        geo, groups = self.geo, self.groups
+        gx = gw = gb = None
+        if self.transposed:
+            if need[0]:
+                gx = _conv(gy, self.w, geo, groups)
+            if need[1]:
+                gw = _conv_weight_grad(gy, self.x, geo, groups, self.w.shape)
+        else:
+            if need[0]:
+                gx = _conv_input_grad(gy, self.w, geo, groups)
+            if need[1]:
+                gw = _conv_weight_grad(self.x, gy, geo, groups, self.w.shape)
+        if len(need) > 2 and need[2]:
+            gb = _bias_grad(gy)
+        if gx is not None and self.unbatched:
+            gx = gx[0]
+        return gx, gw, gb
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Argument checking and the public functions.
+# ----------------------------------------------------------------------------------------------------------------
+
+def _check_common(op, nd, input, weight, bias, transposed):
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input, but got input of "
+                           f"size {tuple(input.shape)}")
+    if weight.ndim != nd + 2:
+        layout = "(in_channels, out_channels/groups, *kernel)" if transposed else \
+            "(out_channels, in_channels/groups, *kernel)"
+        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight {layout}, got weight of size {tuple(weight.shape)}")
+    dt = input._data.dtype
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.dtype != dt:
+            raise RuntimeError(f"{op}: expected input and {name} to have the same dtype, but got input "
+                               f"{dt.name} and {name} {t._data.dtype.name}")
+    if dt.kind not in "fiu":
+        raise RuntimeError(f"{op}: unsupported input dtype {dt.name}")
+
+
+def _check_positive(op, name, values, allow_zero=False):
+    if any(v < 0 or (v == 0 and not allow_zero) for v in values):
+        raise RuntimeError(f"{op}: {'negative' if allow_zero else 'non-positive'} {name} is not supported, "
+                           f"got {name}={values}")
+
+
+def _check_bias(op, bias, channels, weight):
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise RuntimeError(f"{op}: expected bias of shape ({channels},) for weight of size {tuple(weight.shape)}, "
+                           f"got bias of size {tuple(bias.shape)}")
+
+
+def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    _check_common(op, nd, input, weight, bias, False)
+    stride = ntuple(stride, nd, "stride", op)
+    dilation = ntuple(dilation, nd, "dilation", op)
+    groups = int(groups)
+    _check_positive(op, "stride", stride)
+    _check_positive(op, "dilation", dilation)
+    if groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    O, Cg = weight.shape[:2]
+    k = tuple(weight.shape[2:])
+    if O == 0 or O % groups:
+        raise RuntimeError(f"{op}: expected weight's out_channels (dim 0) to be a positive multiple of "
+                           f"groups={groups}, got weight of size {tuple(weight.shape)}")
+    unbatched = input.ndim == nd + 1
+    C = input.shape[0 if unbatched else 1]
+    if C != Cg * groups:
+        raise RuntimeError(f"{op}: expected input with {Cg * groups} channels (weight {tuple(weight.shape)}, "
+                           f"groups={groups}), got {C}")
+    _check_bias(op, bias, O, weight)
+    in_size = tuple(input.shape[-nd:])
+    ext = [d * (kk - 1) for d, kk in zip(dilation, k)]
+    if isinstance(padding, str):
+        if padding == "valid":
+            lo = hi = (0,) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions "
+                                   f"(stride={stride})")
+            lo = tuple(e // 2 for e in ext)
+            hi = tuple(e - e // 2 for e in ext)
+        else:
+            raise RuntimeError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    else:
+        lo = hi = ntuple(padding, nd, "padding", op)
+        _check_positive(op, "padding", lo, allow_zero=True)
+    padded = tuple(s + a + b for s, a, b in zip(in_size, lo, hi))
+    if any(e + 1 > p for e, p in zip(ext, padded)):
+        raise RuntimeError(f"{op}: kernel size (dilated) {tuple(e + 1 for e in ext)} can't be greater than the "
+                           f"padded input size {padded} (input {tuple(input.shape)}, padding {lo})")
+    out = tuple((p - e - 1) // s + 1 for p, e, s in zip(padded, ext, stride))
+    geo = _Geometry(k, stride, dilation, lo, hi, in_size, out)
+    fn = ConvNd(geo, groups, False, unbatched)
+    return fn.apply(input, weight) if bias is None else fn.apply(input, weight, bias)
+
+
+def _conv_transposend(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    _check_common(op, nd, input, weight, bias, True)
+    if isinstance(padding, str):
+        raise TypeError(f"{op}: padding must be an int or a tuple of ints, not a string ({padding!r})")
+    stride = ntuple(stride, nd, "stride", op)
+    padding = ntuple(padding, nd, "padding", op)
+    output_padding = ntuple(output_padding, nd, "output_padding", op)
+    dilation = ntuple(dilation, nd, "dilation", op)
+    groups = int(groups)
+    _check_positive(op, "stride", stride)
+    _check_positive(op, "dilation", dilation)
+    _check_positive(op, "padding", padding, allow_zero=True)
+    _check_positive(op, "output_padding", output_padding, allow_zero=True)
+    if groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    Cin, Og = weight.shape[:2]
+    k = tuple(weight.shape[2:])
+    if Cin == 0 or Cin % groups:
+        raise RuntimeError(f"{op}: expected weight's in_channels (dim 0) to be a positive multiple of "
+                           f"groups={groups}, got weight of size {tuple(weight.shape)}")
+    unbatched = input.ndim == nd + 1
+    C = input.shape[0 if unbatched else 1]
+    if C != Cin:
+        raise RuntimeError(f"{op}: expected input with {Cin} channels (weight {tuple(weight.shape)}, "
+                           f"groups={groups}), got {C}")
+    _check_bias(op, bias, Og * groups, weight)
+    in_size = tuple(input.shape[-nd:])
+    out = tuple((i - 1) * s - 2 * p + d * (kk - 1) + o + 1
+                for i, s, p, d, kk, o in zip(in_size, stride, padding, dilation, k, output_padding))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"{op}: given input size {in_size}, the calculated output size {out} is too small")
+    # The geometry of the convolution this is the adjoint of: its input is our output.
+    geo = _Geometry(k, stride, dilation, padding, padding, out, in_size)
+    fn = ConvNd(geo, groups, True, unbatched)
+    return fn.apply(input, weight) if bias is None else fn.apply(input, weight, bias)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation of (N, C, L) or (C, L) ``input`` with (O, C/groups, k) ``weight``."""
+    return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation of (N, C, H, W) or (C, H, W) ``input`` with (O, C/groups, kH, kW) ``weight``."""
+    return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d cross-correlation of (N, C, D, H, W) or (C, D, H, W) ``input``."""
+    return _convnd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv1d ("deconvolution"); ``weight`` is (C_in, C_out/groups, k)."""
+    return _conv_transposend("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv2d ("deconvolution"); ``weight`` is (C_in, C_out/groups, kH, kW)."""
+    return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv3d; ``weight`` is (C_in, C_out/groups, kD, kH, kW)."""
+    return _conv_transposend("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# unfold / fold: im2col and col2im as ops of their own.
+# ----------------------------------------------------------------------------------------------------------------
+
+class Unfold(Function):
+    def __init__(self, geo, unbatched):
+        self.geo, self.unbatched = geo, unbatched
+
+    def forward(self, x):
+        if self.unbatched:
+            x = x[None]
+        self.channels = x.shape[1]
+        cols = im2col(x, self.geo)
+        return cols[0] if self.unbatched else cols
+
+    def backward(self, g):
+        if self.unbatched:
+            g = g[None]
+        gx = col2im(g, self.channels, self.geo)
+        return gx[0] if self.unbatched else gx
+
+
+class Fold(Function):
+    def __init__(self, geo, channels, unbatched):
+        self.geo, self.channels, self.unbatched = geo, channels, unbatched
+
+    def forward(self, cols):
+        if self.unbatched:
+            cols = cols[None]
+        y = col2im(cols, self.channels, self.geo)
+        return y[0] if self.unbatched else y
+
+    def backward(self, g):
+        if self.unbatched:
+            g = g[None]
+        gc = im2col(g, self.geo)
+        return gc[0] if self.unbatched else gc
+
+
+def _block_geometry(op, size, kernel_size, dilation, padding, stride):
+    k = ntuple(kernel_size, 2, "kernel_size", op)
+    dilation = ntuple(dilation, 2, "dilation", op)
+    padding = ntuple(padding, 2, "padding", op)
+    stride = ntuple(stride, 2, "stride", op)
+    _check_positive(op, "kernel_size", k)
+    _check_positive(op, "dilation", dilation)
+    _check_positive(op, "stride", stride)
+    _check_positive(op, "padding", padding, allow_zero=True)
+    blocks = tuple((s + 2 * p - d * (kk - 1) - 1) // st + 1
+                   for s, p, d, kk, st in zip(size, padding, dilation, k, stride))
+    if any(b < 1 for b in blocks):
+        raise RuntimeError(f"{op}: given spatial size {tuple(size)}, kernel_size={k}, dilation={dilation}, "
+                           f"padding={padding}, the calculated number of sliding blocks {blocks} must be at least "
+                           f"one in each dimension")
+    return _Geometry(k, stride, dilation, padding, padding, tuple(size), blocks)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks (im2col): (N, C, H, W) -> (N, C*kH*kW, L); (C, H, W) -> (C*kH*kW, L)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: expected a 3-D (unbatched) or 4-D (batched) input, got input of size "
+                           f"{tuple(input.shape)}")
+    geo = _block_geometry("unfold", input.shape[-2:], kernel_size, dilation, padding, stride)
+    return Unfold(geo, input.ndim == 3).apply(input)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding local blocks back into an image (col2im, the adjoint of unfold):
+    (N, C*kH*kW, L) -> (N, C, *output_size)."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: expected a 2-D (unbatched) or 3-D (batched) input, got input of size "
+                           f"{tuple(input.shape)}")
+    output_size = ntuple(output_size, 2, "output_size", "fold")
+    geo = _block_geometry("fold", output_size, kernel_size, dilation, padding, stride)
+    K = math.prod(geo.k)
+    CK, L = input.shape[-2:]
+    if CK % K:
+        raise RuntimeError(f"fold: expected size of input's dimension {input.ndim - 2} to be divisible by the "
+                           f"product of kernel_size {geo.k}, but got {CK}")
+    if L != math.prod(geo.out_size):
+        raise RuntimeError(f"fold: given output_size={output_size}, kernel_size={geo.k}, dilation={geo.dilation}, "
+                           f"padding={geo.lo}, stride={geo.stride}, expected input's last dimension to be the "
+                           f"number of sliding blocks {' * '.join(map(str, geo.out_size))} = "
+                           f"{math.prod(geo.out_size)}, but got {L}")
+    return Fold(geo, CK // K, input.ndim == 2).apply(input)

@@ -16,6 +16,8 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import _mode
 from ...device import array_module
 from ...ops import pointwise as P
+from ...ops import reduction as R
+from ...ops import shape as S
 from ...ops._util import result_dtype, unbroadcast, wrap_dim
 from ...tensor import Tensor
 
@@ -795,30 +797,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class Reduce(Function):
-    """'mean'/'sum' over all elements, or over one axis (for the per-sample sums of composite losses)."""
-
-    def __init__(self, mode, axis=None):
-        self.mode, self.axis = mode, axis
-
-    def forward(self, x):
-        self.shape, self.n = x.shape, (x.size if self.axis is None else x.shape[self.axis])
-        if self.axis is None:
-            return _reduce(array_module(x), x, self.mode)
-        s = x.sum(axis=self.axis)
-        return s / self.n if self.mode == "mean" else s
-
-    def backward(self, g):
-        xp = array_module(g)
-        if self.axis is not None:
-            g = xp.expand_dims(g, self.axis)
-        if self.mode == "mean" and self.n:
-            g = g / self.n
-        return xp.broadcast_to(g, self.shape).astype(g.dtype)
-
-
 def _finish(t, reduction):
-    return t if reduction == "none" else Reduce(reduction).apply(t)
+    if reduction == "none":
+        return t
+    return R.mean(t) if reduction == "mean" else R.sum(t)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
@@ -869,7 +851,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = P.add(P.softplus(P.neg(input)), P.mul(P.rsub(target, 1), input))
     if weight is not None:
         loss = P.mul(loss, weight)
-    per_sample = Reduce("mean", input._data.ndim - 1).apply(loss)
+    per_sample = R.mean(loss, input._data.ndim - 1)
     return _finish(per_sample, reduction)
 
 
@@ -912,7 +894,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     vs, xs = var._data.shape, input._data.shape
     if vs != xs:
         if vs == xs[:-1]:  # one variance per sample (homoscedastic)
-            var = _Unsqueeze().apply(var)
+            var = S.unsqueeze(var, -1)
         elif not (len(vs) == len(xs) and sum(v for x, v in zip(xs, vs) if x != v) == 1):
             raise ValueError(f"{name}: var of shape {vs} is of incorrect size for input of shape {xs}")
     var = _ClampNoGrad(eps).apply(var)
@@ -934,17 +916,6 @@ class _ClampNoGrad(Function):
 
     def backward(self, g):
         return g
-
-
-class _Unsqueeze(Function):
-    """x[..., None]."""
-    is_view = True
-
-    def forward(self, x):
-        return x[..., None]
-
-    def backward(self, g):
-        return g[..., 0]
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
