@@ -227,22 +227,9 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (dtypes.dtype, type, np.dtype)) or (isinstance(a, str) and _is_dtype_name(a)):
-                dtype = a
-            else:
-                device = a
+        device, dtype, copy = parse_to_args(args, kwargs)
         from .ops.conversion import to_copy
-        return to_copy(self, None if device is None else as_device(device),
-                       None if dtype is None else dtypes.as_dtype(dtype), copy)
+        return to_copy(self, device, dtype, copy)
 
     def cpu(self):
         return self.to("cpu")
@@ -386,6 +373,28 @@ def _wrap_dim(dim, ndim):
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
+
+
+def parse_to_args(args, kwargs):
+    """(device or None, dtype or None, copy) from the arguments of ``Tensor.to`` / ``Module.to``."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, (dtypes.dtype, type, np.dtype)) or (isinstance(a, str) and _is_dtype_name(a)):
+            dtype = a
+        elif isinstance(a, bool):
+            pass  # PyTorch's positional non_blocking flag
+        else:
+            device = a
+    return (None if device is None else as_device(device), None if dtype is None else dtypes.as_dtype(dtype),
+            copy)
 
 
 def _is_dtype_name(s):

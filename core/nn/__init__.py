@@ -1,4 +1,7 @@
 """zoo.core.nn: neural-network building blocks (``zoo.nn``)."""
-from . import functional
+from . import functional, init
+from .modules import *  # noqa: F401,F403
+from .modules import __all__ as _modules_all
+from .parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = ["functional", "init", "Parameter"] + list(_modules_all)
