@@ -2,4 +2,4 @@
 from zoo.core.nn import *  # noqa: F401,F403
 from zoo.core.nn import __all__  # noqa: F401
 
-from . import functional  # noqa: E402,F401
+from . import functional, init, utils  # noqa: E402,F401

@@ -125,27 +125,27 @@ def col2im(cols, channels, geo):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# The three GEMM kernels of a convolution, on arrays. x: (N, C, *in), w: (O, C/G, *k), y: (N, O, *out).
+# The three GEMM kernels of a convolution, on arrays. x: (N, C, *in), w: (Co, C/G, *k), y: (N, Co, *out).
 # ----------------------------------------------------------------------------------------------------------------
 
 def _conv(x, w, geo, groups):
     """y = conv(x, w): im2col + one batched GEMM (groups are a batch axis)."""
     N = x.shape[0]
-    O = w.shape[0]
+    Co = w.shape[0]
     cols = im2col(x, geo)
     xp = array_module(x)
     if groups == 1:
-        y = w.reshape(O, -1) @ cols
-    elif O == groups:  # depthwise: many 1-row GEMMs are slower than one multiply-reduce
+        y = w.reshape(Co, -1) @ cols
+    elif Co == groups:  # depthwise: many 1-row GEMMs are slower than one multiply-reduce
         y = xp.einsum("gk,ngkl->ngl", w.reshape(groups, -1), cols.reshape(N, groups, -1, cols.shape[-1]))
     else:
-        y = w.reshape(groups, O // groups, -1) @ cols.reshape(N, groups, -1, cols.shape[-1])
-    return y.reshape((N, O) + tuple(geo.out_size))
+        y = w.reshape(groups, Co // groups, -1) @ cols.reshape(N, groups, -1, cols.shape[-1])
+    return y.reshape((N, Co) + tuple(geo.out_size))
 
 
 def _conv_input_grad(gy, w, geo, groups):
-    """x-gradient of ``_conv`` (the adjoint): gy (N, O, *out) -> (N, C, *in)."""
-    N, O = gy.shape[:2]
+    """x-gradient of ``_conv`` (the adjoint): gy (N, Co, *out) -> (N, C, *in)."""
+    N, Co = gy.shape[:2]
     Cg = w.shape[1]
     nd = len(geo.k)
     if all(s == 1 for s in geo.stride):
@@ -153,32 +153,32 @@ def _conv_input_grad(gy, w, geo, groups):
         ext = [d * (k - 1) for d, k in zip(geo.dilation, geo.k)]
         lo = [e - a for e, a in zip(ext, geo.lo)]
         hi = [i + a - o for i, a, o in zip(geo.in_size, geo.lo, geo.out_size)]
-        wt = w.reshape((groups, O // groups, Cg) + tuple(geo.k)).swapaxes(1, 2)
-        wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd].reshape((groups * Cg, O // groups) + tuple(geo.k))
+        wt = w.reshape((groups, Co // groups, Cg) + tuple(geo.k)).swapaxes(1, 2)
+        wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd].reshape((groups * Cg, Co // groups) + tuple(geo.k))
         inner = _Geometry(geo.k, geo.stride, geo.dilation, lo, hi, geo.out_size, geo.in_size)
         return _conv(gy, wt, inner, groups)
     # Strided: GEMM to columns, then col2im (one strided add per kernel tap).
     L = math.prod(geo.out_size)
     if groups == 1:
-        cols = w.reshape(O, -1).T @ gy.reshape(N, O, L)
+        cols = w.reshape(Co, -1).T @ gy.reshape(N, Co, L)
     else:
-        wg = w.reshape(groups, O // groups, -1).swapaxes(1, 2)
-        cols = (wg @ gy.reshape(N, groups, O // groups, L)).reshape(N, -1, L)
+        wg = w.reshape(groups, Co // groups, -1).swapaxes(1, 2)
+        cols = (wg @ gy.reshape(N, groups, Co // groups, L)).reshape(N, -1, L)
     return col2im(cols, Cg * groups, geo)
 
 
 def _conv_weight_grad(x, gy, geo, groups, w_shape):
     """w-gradient of ``_conv``: one batched GEMM of the gradient with the (recomputed) columns, summed over N."""
-    N, O = gy.shape[:2]
+    N, Co = gy.shape[:2]
     cols = im2col(x, geo)
     L = cols.shape[-1]
     if groups == 1:
-        gw = gy.reshape(N, O, L) @ cols.swapaxes(1, 2)
-    elif O == groups:  # depthwise
+        gw = gy.reshape(N, Co, L) @ cols.swapaxes(1, 2)
+    elif Co == groups:  # depthwise
         xp = array_module(x)
-        return xp.einsum("ngl,ngkl->gk", gy.reshape(N, O, L), cols.reshape(N, groups, -1, L)).reshape(w_shape)
+        return xp.einsum("ngl,ngkl->gk", gy.reshape(N, Co, L), cols.reshape(N, groups, -1, L)).reshape(w_shape)
     else:
-        gw = gy.reshape(N, groups, O // groups, L) @ cols.reshape(N, groups, -1, L).swapaxes(2, 3)
+        gw = gy.reshape(N, groups, Co // groups, L) @ cols.reshape(N, groups, -1, L).swapaxes(2, 3)
     return gw.sum(0).reshape(w_shape)
 
 
@@ -273,9 +273,9 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_positive(op, "dilation", dilation)
     if groups <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
-    O, Cg = weight.shape[:2]
+    Co, Cg = weight.shape[:2]
     k = tuple(weight.shape[2:])
-    if O == 0 or O % groups:
+    if Co == 0 or Co % groups:
         raise RuntimeError(f"{op}: expected weight's out_channels (dim 0) to be a positive multiple of "
                            f"groups={groups}, got weight of size {tuple(weight.shape)}")
     unbatched = input.ndim == nd + 1
@@ -283,7 +283,7 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
     if C != Cg * groups:
         raise RuntimeError(f"{op}: expected input with {Cg * groups} channels (weight {tuple(weight.shape)}, "
                            f"groups={groups}), got {C}")
-    _check_bias(op, bias, O, weight)
+    _check_bias(op, bias, Co, weight)
     in_size = tuple(input.shape[-nd:])
     ext = [d * (kk - 1) for d, kk in zip(dilation, k)]
     if isinstance(padding, str):
@@ -351,12 +351,12 @@ def _conv_transposend(op, nd, input, weight, bias, stride, padding, output_paddi
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-d cross-correlation of (N, C, L) or (C, L) ``input`` with (O, C/groups, k) ``weight``."""
+    """1-d cross-correlation of (N, C, L) or (C, L) ``input`` with (Co, C/groups, k) ``weight``."""
     return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-d cross-correlation of (N, C, H, W) or (C, H, W) ``input`` with (O, C/groups, kH, kW) ``weight``."""
+    """2-d cross-correlation of (N, C, H, W) or (C, H, W) ``input`` with (Co, C/groups, kH, kW) ``weight``."""
     return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
