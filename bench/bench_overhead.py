@@ -41,7 +41,8 @@ def workloads(lib):
         (lib.tanh(a * b + a)).sum().backward()
 
     return {"add, no grad": forward_no_grad, "add, forward (records graph)": forward,
-            "add, forward + backward": forward_backward, "tanh(a*b+a).sum(), forward + backward": forward_backward_chain}
+            "add, forward + backward": forward_backward,
+            "tanh(a*b+a).sum(), forward + backward": forward_backward_chain}
 
 
 def main():

@@ -3,7 +3,8 @@
 Everything here is re-exported as ``zoo.*`` with PyTorch's names: ``zoo.tensor``, ``zoo.randn``,
 ``zoo.no_grad``, ``zoo.float32`` …
 """
-from . import autograd, cuda, dtypes
+from . import amp, autograd, cuda, dtypes
+from .amp import autocast
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                        set_grad_enabled)
 from .creation import *  # noqa: F401,F403
@@ -53,8 +54,9 @@ def can_cast(from_, to):
     return promote_types(from_, to) is to or (from_.category <= to.category)
 
 
-__all__ = (["autograd", "cuda", "dtypes", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
-            "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "numel", "result_type",
+__all__ = (["amp", "autocast", "autograd", "cuda", "dtypes", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
+            "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor",
+            "numel", "result_type",
             "can_cast", "get_num_threads", "set_num_threads", "get_default_dtype", "set_default_dtype",
             "promote_types", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
             "half", "float", "double", "short", "int", "long", "celu", "celu_", "erf", "erfc", "hardshrink",

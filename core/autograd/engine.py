@@ -74,6 +74,9 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
             in_grads = fn.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if fn._cast_back is not None:  # autocast changed input dtypes: gradients go back in the original ones
+                in_grads = tuple(g if d is None or g is None else g.astype(d)
+                                 for g, d in zip(in_grads, fn._cast_back))
             if _mode.anomaly:
                 _check_finite(fn, in_grads)
             nexts = fn.next_functions

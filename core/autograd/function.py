@@ -36,6 +36,8 @@ class Function:
     _hooks = None           # hooks registered on the output tensor
     _trace = None           # forward stack trace, kept in anomaly mode
     is_view = False  # True for ops whose output is a view of input 0 (shares its memory and version counter)
+    amp = None       # "low": under autocast this op runs in float16 (see zoo.amp)
+    _cast_back = None  # input dtypes autocast changed, so the engine returns gradients in the original dtype
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -84,6 +86,9 @@ class Function:
             else:
                 arrays.append(x)
         record = record and _mode.grad_enabled
+        if _mode.autocast is not None and self.amp is not None:
+            from ..amp import cast_inputs
+            cast_inputs(self, arrays, inputs)
         try:
             out = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as e:

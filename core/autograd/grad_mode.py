@@ -10,6 +10,7 @@ class _mode:
     grad_enabled = True
     inference = False
     anomaly = False
+    autocast = None  # (device type, NumPy dtype) inside zoo.autocast
 
 
 def is_grad_enabled():

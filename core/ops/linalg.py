@@ -72,6 +72,7 @@ def _t(x):
 class MatMul(Function):
     """``a @ b`` with PyTorch's rules: 1-D operands are promoted to matrices (and the added dim removed
     afterwards), batch dims broadcast. Gradients are summed back to each input's own batch shape."""
+    amp = "low"
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -203,6 +204,8 @@ ger = outer
 
 
 class AddMatMul(Function):
+    amp = "low"
+
     def __init__(self, beta, alpha):
         self.beta, self.alpha = beta, alpha
 
@@ -275,6 +278,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 class TensorDot(Function):
     """Contract ``a``'s axes ``ax_a`` with ``b``'s axes ``ax_b`` (pairwise); the result has a's free axes then
     b's free axes. The gradients are tensordots of g with the other operand, transposed back."""
+    amp = "low"
 
     def __init__(self, ax_a, ax_b):
         self.ax_a, self.ax_b = ax_a, ax_b
@@ -398,6 +402,7 @@ class Einsum(Function):
     """einsum on explicit single-letter subscripts (ellipses already expanded). The gradient of operand i is
     the einsum of g with the other operands onto i's labels, then put on the diagonal for repeated labels,
     broadcast over labels summed only inside operand i, and summed over dims that were broadcast from 1."""
+    amp = "low"
 
     def __init__(self, subs, out, sizes):
         self.subs, self.out, self.sizes = subs, out, sizes

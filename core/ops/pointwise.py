@@ -757,7 +757,8 @@ _xor = _bool_or_bitwise(logical_xor, bitwise_xor)
 
 TENSOR_METHODS = dict(
     __add__=_binary_operator(Add), __radd__=_reflected(add), __sub__=_binary_operator(Sub),
-    __rsub__=_reflected(sub), __mul__=_binary_operator(Mul), __rmul__=_reflected(mul), __truediv__=_operator(div), __rtruediv__=_reflected(div),
+    __rsub__=_reflected(sub), __mul__=_binary_operator(Mul), __rmul__=_reflected(mul), __truediv__=_operator(div),
+    __rtruediv__=_reflected(div),
     __floordiv__=_operator(floor_divide), __rfloordiv__=_reflected(floor_divide),
     __mod__=_operator(remainder), __rmod__=_reflected(remainder), __pow__=_operator(pow),
     __rpow__=_reflected(pow), __neg__=neg, __pos__=lambda self: self, __abs__=abs,

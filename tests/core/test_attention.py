@@ -42,7 +42,8 @@ def test_sdpa_vs_torch(case, dtype):
     torch = torch_or_skip()
     qs, ks, vs, kw = CASES[case]
     tol = dict(atol=1e-5, rtol=1e-4) if dtype == np.float32 else {}
-    compare_with_torch(lambda q, k, v: sdpa(q, k, v, **kw), lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
+    compare_with_torch(lambda q, k, v: sdpa(q, k, v, **kw),
+                       lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
         q, k, v, **kw), arr(*qs, dtype=dtype), arr(*ks, seed=1, dtype=dtype), arr(*vs, seed=2, dtype=dtype), **tol)
 
 

@@ -109,7 +109,8 @@ def test_cross_entropy_prob_target_vs_torch(shape, opts, reduction):
 def test_cross_entropy_float32_and_mixed_dtypes():
     torch = torch_or_skip()
     x = arr(8, 10, low=-20, high=20, dtype=np.float32)  # large logits: the log-softmax must be stable
-    compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, targets(8, classes=10), atol=1e-5, rtol=1e-5)
+    compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, targets(8, classes=10), atol=1e-5,
+                       rtol=1e-5)
     compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, arr(8, 10, low=0, high=1), atol=1e-5)
     out = F.cross_entropy(zoo.tensor(x), zoo.tensor(targets(8, classes=10).astype(np.uint8)))
     assert out.dtype == zoo.float32 and np.isfinite(out.item())
@@ -337,7 +338,8 @@ def test_bce_vs_torch(reduction, weighted, dtype):
     w = arr(4, seed=3, low=0.2, high=2, dtype=dtype)
     x = arr(3, 4, low=0, high=1, dtype=dtype)
     x[0, :2] = [0, 1]  # the log clamp at -100
-    compare_with_torch(lambda x, y: F.binary_cross_entropy(x, y, weight=const(w) if weighted else None, reduction=reduction),
+    compare_with_torch(lambda x, y: F.binary_cross_entropy(x, y, weight=const(w) if weighted else None,
+                                                           reduction=reduction),
            lambda x, y: torch.nn.functional.binary_cross_entropy(x, y, weight=torch.tensor(w) if weighted else None,
                                                                  reduction=reduction),
            x, arr(3, 4, seed=1, low=0, high=1, dtype=dtype), atol=1e-5, rtol=1e-5)
@@ -473,7 +475,8 @@ def test_pairwise_distance_grad(p, keepdim):
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((5,), (5,))])
 def test_pairwise_distance_vs_torch(p, shapes):
     torch = torch_or_skip()
-    compare_with_torch(lambda a, b: F.pairwise_distance(a, b, p=p), lambda a, b: torch.nn.functional.pairwise_distance(a, b, p=p),
+    compare_with_torch(lambda a, b: F.pairwise_distance(a, b, p=p),
+                       lambda a, b: torch.nn.functional.pairwise_distance(a, b, p=p),
            arr(*shapes[0]), arr(*shapes[1], seed=1))
 
 

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from ... import dtypes
+from ...amp import autocast_float32
 from ...autograd.function import Function
 from ...device import array_module
 from ...ops import pointwise as _pw
@@ -658,18 +659,21 @@ def _softmax_args(name, input, dim, stacklevel, dtype):
     return axis, np_dtype
 
 
+@autocast_float32
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / Σ exp(x) along ``dim``, computed stably (the max is subtracted first)."""
     axis, dt = _softmax_args("softmax", input, dim, _stacklevel, dtype)
     return Softmax(axis, dtype=dt).apply(input)
 
 
+@autocast_float32
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - log Σ exp(x) along ``dim``, computed stably."""
     axis, dt = _softmax_args("log_softmax", input, dim, _stacklevel, dtype)
     return Softmax(axis, log=True, dtype=dt).apply(input)
 
 
+@autocast_float32
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
     axis, dt = _softmax_args("softmin", input, dim, _stacklevel, dtype)

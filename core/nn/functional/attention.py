@@ -20,6 +20,7 @@ class ScaledDotProductAttention(Function):
 
     ``groups`` > 1 is grouped-query attention: the query's heads (dim -3) are split into groups that share
     one key/value head; it is done by reshaping (…, Hq, L, E) to (…, Hkv, groups, L, E), without copies."""
+    amp = "low"
 
     def __init__(self, scale, causal, dropout_p, rng, groups):
         self.scale, self.causal, self.dropout_p, self.rng, self.groups = scale, causal, dropout_p, rng, groups

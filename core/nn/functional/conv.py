@@ -154,7 +154,8 @@ def _conv_input_grad(gy, w, geo, groups):
         lo = [e - a for e, a in zip(ext, geo.lo)]
         hi = [i + a - o for i, a, o in zip(geo.in_size, geo.lo, geo.out_size)]
         wt = w.reshape((groups, Co // groups, Cg) + tuple(geo.k)).swapaxes(1, 2)
-        wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd].reshape((groups * Cg, Co // groups) + tuple(geo.k))
+        wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd]
+        wt = wt.reshape((groups * Cg, Co // groups) + tuple(geo.k))
         inner = _Geometry(geo.k, geo.stride, geo.dilation, lo, hi, geo.out_size, geo.in_size)
         return _conv(gy, wt, inner, groups)
     # Strided: GEMM to columns, then col2im (one strided add per kernel tap).
@@ -188,6 +189,7 @@ def _bias_grad(gy):
 
 class ConvNd(Function):
     """y = conv(x, w) + b. With ``transposed`` the roles swap: y = conv_input_grad(x, w) + b, the adjoint."""
+    amp = "low"
 
     def __init__(self, geo, groups, transposed, unbatched):
         self.geo, self.groups, self.transposed, self.unbatched = geo, groups, transposed, unbatched

@@ -38,6 +38,7 @@ def _check_same_float(name, **tensors):
 
 class Linear(Function):
     """y = x Wᵀ + b over the last dim of x (any leading dims), as one GEMM on x viewed as (M, in)."""
+    amp = "low"
 
     def forward(self, x, w, b):
         self.x_shape, self.w_shape = x.shape, w.shape
@@ -83,6 +84,7 @@ def linear(input, weight, bias=None):
 
 class Bilinear(Function):
     """y_k = x1ᵀ W_k x2 + b_k: one GEMM x1 · W (W as (in1, out·in2)), then a batched product with x2."""
+    amp = "low"
 
     def forward(self, x1, x2, w, b):
         xp = array_module(x1)

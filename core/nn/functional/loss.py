@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ...amp import autocast_float32
 from ...autograd.function import Function
 from ...autograd.grad_mode import _mode
 from ...device import array_module
@@ -335,6 +336,7 @@ def _check_weight_shape(name, input, weight):
                          f"and input {_shape(input)}")
 
 
+@autocast_float32
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error; with ``weight`` the mean is sum(w (x - y)²) / sum(w)."""
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
@@ -343,6 +345,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _elementwise("mse_loss", MseLoss(reduction, dt), input, target, weight)
 
 
+@autocast_float32
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error; with ``weight`` the mean is sum(w |x - y|) / sum(w)."""
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
@@ -351,6 +354,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _elementwise("l1_loss", L1Loss(reduction, dt), input, target, weight)
 
 
+@autocast_float32
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
     if beta < 0:
@@ -359,6 +363,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _elementwise("smooth_l1_loss", SmoothL1Loss(reduction, dt, float(beta)), input, target)
 
 
+@autocast_float32
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss; with ``weight`` the mean is the plain mean of the weighted losses (as in PyTorch)."""
     reduction = _reduction("huber_loss", reduction)
@@ -387,6 +392,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                         weight)
 
 
+@autocast_float32
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Sigmoid + BCE fused and stable for large |logits|; ``pos_weight`` weighs the positive term."""
@@ -408,6 +414,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _elementwise(name, op, input, target, weight)
 
 
+@autocast_float32
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || exp(input)) elementwise; 'mean' is the elementwise mean, 'batchmean' divides the sum by
     the batch size (the mathematical KL divergence)."""
@@ -645,6 +652,7 @@ def _class_input(name, input):
                          f"got shape {_shape(input)}")
 
 
+@autocast_float32
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits ``input`` (C,), (N, C) or (N, C, d1, ...) and class indices (int64, shape
@@ -673,6 +681,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return op.apply(input, t)
 
 
+@autocast_float32
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class indices given log-probabilities ``input``."""
     name = "nll_loss"
@@ -726,6 +735,7 @@ class CosineSimilarity(Function):
         return tuple(grads)
 
 
+@autocast_float32
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Cosine similarity along ``dim`` of the broadcast inputs."""
     name = "cosine_similarity"
@@ -803,6 +813,7 @@ def _finish(t, reduction):
     return R.mean(t) if reduction == "mean" else R.sum(t)
 
 
+@autocast_float32
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target (input1 - input2) + margin)."""
     name = "margin_ranking_loss"
@@ -816,6 +827,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _finish(P.relu(P.add(P.mul(P.neg(target), P.sub(input1, input2)), margin)), reduction)
 
 
+@autocast_float32
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
     name = "hinge_embedding_loss"
@@ -829,6 +841,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _finish(P.add(margin_part, self_part), reduction)
 
 
+@autocast_float32
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input))."""
     name = "soft_margin_loss"
@@ -839,6 +852,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _finish(P.softplus(P.neg(P.mul(target, input))), reduction)
 
 
+@autocast_float32
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, the class-mean of binary cross entropies on logits (optionally weighted per class)."""
     name = "multilabel_soft_margin_loss"
@@ -855,6 +869,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _finish(per_sample, reduction)
 
 
+@autocast_float32
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log-likelihood: exp(x) - y x (log_input) or x - y log(x + eps); ``full`` adds
@@ -878,6 +893,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _finish(loss, reduction)
 
 
+@autocast_float32
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Gaussian NLL: 0.5 (log var + (input - target)² / var), var clamped at ``eps`` (the clamp does not
     stop the gradient, as in PyTorch)."""
@@ -918,6 +934,7 @@ class _ClampNoGrad(Function):
         return g
 
 
+@autocast_float32
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
     name = "cosine_embedding_loss"
@@ -959,6 +976,7 @@ class _CosineEmbedding(Function):
         return ga, gb
 
 
+@autocast_float32
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """max(d(a, p) - d(a, n) + margin, 0) with the pairwise p-norm distance; ``swap`` uses min(d(a, n),

@@ -357,7 +357,6 @@ class AdaptiveAvgPoolNd(Function):
         if self.unbatched:
             g = g[None]
         xp = array_module(g)
-        nd = len(self.out)
         if self.even:
             ks = [i // o for i, o in zip(self.in_size, self.out)]
             shape, idx = g.shape[:2], (_ALL, _ALL)

@@ -1,0 +1,324 @@
+"""Convolutions, transposed convolutions, unfold and fold: gradchecks for every option, PyTorch oracles
+(forward + backward), dtypes, non-contiguous inputs and argument errors."""
+import numpy as np
+import pytest
+from helpers import arr, check_grad, compare_with_torch
+
+import zoo
+import zoo.nn.functional as F
+from zoo.core.autograd.function import Function
+
+
+class _SwapLast(Function):
+    """A local view swapping the last two axes, so the tests get non-contiguous inputs without the shape ops."""
+    is_view = True
+
+    def forward(self, x):
+        return x.swapaxes(-1, -2)
+
+    def backward(self, g):
+        return g.swapaxes(-1, -2)
+
+
+def swap(x):
+    return _SwapLast().apply(x)
+
+
+def tF():
+    return pytest.importorskip("torch").nn.functional
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# gradchecks
+# ----------------------------------------------------------------------------------------------------------------
+
+CONV2D_CASES = [
+    dict(),
+    dict(stride=2),
+    dict(stride=(2, 1), padding=(1, 2)),
+    dict(padding=1, dilation=2),
+    dict(dilation=(1, 2), padding="same"),  # odd effective width, even kernel height: asymmetric 'same'
+    dict(padding="valid"),
+    dict(groups=2, padding=1),
+]
+
+
+@pytest.mark.parametrize("kw", CONV2D_CASES)
+@pytest.mark.parametrize("bias", [False, True])
+def test_conv2d_grad(kw, bias, device):
+    x, w, b = arr(2, 4, 5, 4), arr(4, 4 // kw.get("groups", 1), 2, 3, seed=1), arr(4, seed=2)
+    if bias:
+        check_grad(lambda x, w, b: F.conv2d(x, w, b, **kw), x, w, b, device=device)
+    else:
+        check_grad(lambda x, w: F.conv2d(x, w, **kw), x, w, device=device)
+
+
+CONV1D_CASES = [dict(), dict(stride=3, padding=2), dict(dilation=2, padding="same"), dict(groups=3, stride=2),
+                dict(padding="same")]
+
+
+@pytest.mark.parametrize("kw", CONV1D_CASES)
+def test_conv1d_grad(kw, device):
+    g = kw.get("groups", 1)
+    check_grad(lambda x, w, b: F.conv1d(x, w, b, **kw), arr(2, 3, 7), arr(6, 3 // g, 4, seed=1), arr(6, seed=2),
+               device=device)
+
+
+def test_conv_unbatched_grad():
+    check_grad(lambda x, w: F.conv1d(x, w, padding=1), arr(3, 6), arr(2, 3, 3, seed=1))
+    check_grad(lambda x, w, b: F.conv2d(x, w, b, stride=2), arr(3, 5, 5), arr(2, 3, 2, 2, seed=1), arr(2, seed=2))
+    check_grad(lambda x, w: F.conv_transpose1d(x, w, stride=2), arr(3, 4), arr(3, 2, 3, seed=1))
+    check_grad(lambda x, w: F.conv_transpose2d(x, w, padding=1), arr(3, 3, 3), arr(3, 2, 3, 3, seed=1))
+
+
+def test_conv_noncontiguous_grad():
+    check_grad(lambda x, w: F.conv2d(swap(x), swap(w), padding=1), arr(1, 2, 5, 4), arr(3, 2, 3, 2, seed=1))
+    check_grad(lambda x, w: F.conv_transpose2d(swap(x), w, stride=2), arr(1, 2, 3, 4), arr(2, 2, 2, 2, seed=1))
+
+
+def test_conv3d_grad():
+    check_grad(lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1), arr(1, 2, 3, 4, 3),
+               arr(2, 2, 2, 2, 2, seed=1), arr(2, seed=2))
+    check_grad(lambda x, w: F.conv_transpose3d(x, w, stride=2), arr(1, 2, 2, 2, 2), arr(2, 1, 2, 2, 2, seed=1))
+
+
+CONVT2D_CASES = [
+    dict(),
+    dict(stride=2),
+    dict(stride=2, padding=1, output_padding=1),
+    dict(stride=(1, 3), output_padding=(0, 2)),
+    dict(dilation=2, padding=1),
+    dict(dilation=3, output_padding=1),  # output_padding < dilation with stride 1
+    dict(groups=2, stride=2, padding=(0, 1)),
+    dict(padding=2),  # padding larger than the dilated kernel overlap crops
+]
+
+
+@pytest.mark.parametrize("kw", CONVT2D_CASES)
+@pytest.mark.parametrize("bias", [False, True])
+def test_conv_transpose2d_grad(kw, bias, device):
+    g = kw.get("groups", 1)
+    x, w, b = arr(2, 4, 3, 4), arr(4, 4 // g, 3, 2, seed=1), arr(4, seed=2)
+    if bias:
+        check_grad(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw), x, w, b, device=device)
+    else:
+        check_grad(lambda x, w: F.conv_transpose2d(x, w, **kw), x, w, device=device)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=3, padding=1, output_padding=2), dict(groups=2, dilation=2)])
+def test_conv_transpose1d_grad(kw, device):
+    g = kw.get("groups", 1)
+    check_grad(lambda x, w, b: F.conv_transpose1d(x, w, b, **kw), arr(2, 4, 5), arr(4, 6 // g, 3, seed=1),
+               arr(6, seed=2), device=device)
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=2)])
+def test_unfold_fold_grad(kw, device):
+    check_grad(lambda x: F.unfold(x, **kw), arr(2, 2, 5, 5), device=device)
+    check_grad(lambda x: F.unfold(x, **kw), arr(2, 5, 5), device=device)  # unbatched
+    L = F.unfold(zoo.zeros(1, 1, 5, 5), **kw).shape[-1]
+    k = kw["kernel_size"]
+    K = k * k if isinstance(k, int) else k[0] * k[1]
+    check_grad(lambda c: F.fold(c, (5, 5), **kw), arr(2, 2 * K, L), device=device)
+    check_grad(lambda c: F.fold(c, (5, 5), **kw), arr(2 * K, L), device=device)
+
+
+def test_conv_empty_batch():
+    x = zoo.zeros(0, 3, 5, 5, requires_grad=True)
+    w = zoo.ones(4, 3, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert tuple(y.shape) == (0, 4, 5, 5)
+    y.backward(zoo.zeros(0, 4, 5, 5))
+    assert tuple(x.grad.shape) == (0, 3, 5, 5) and not w.grad.numpy().any()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# adjointness and dtypes
+# ----------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(dilation=2), dict(stride=3, padding=2, groups=2)])
+def test_conv_transpose_is_adjoint_of_conv(kw):
+    """<conv(x, w), y> == <x, conv_transpose(y, w)> for matching geometry."""
+    x, w = arr(2, 4, 9, 8), arr(6, 4 // kw.get("groups", 1), 3, 3, seed=1)
+    y_shape = F.conv2d(zoo.tensor(x), zoo.tensor(w), **kw).shape
+    y = arr(*y_shape, seed=2)
+    lhs = (F.conv2d(zoo.tensor(x), zoo.tensor(w), **kw).numpy() * y).sum()
+    natural = F.conv_transpose2d(zoo.tensor(y), zoo.tensor(w), **kw).shape[2:]
+    op = tuple(a - b for a, b in zip(x.shape[2:], natural))  # rows/cols the strided windows reach past
+    xt = F.conv_transpose2d(zoo.tensor(y), zoo.tensor(w), output_padding=op, **kw).numpy()
+    rhs = (x * xt).sum()
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10)
+
+
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
+def test_conv_float32_stays_float32(op, device):
+    x = zoo.tensor(arr(2, 4, 6, 6, dtype=np.float32), device=device, requires_grad=True)
+    w = zoo.tensor(arr(4, 2 if op == "conv_transpose2d" else 4, 3, 3, dtype=np.float32), device=device,
+                   requires_grad=True)
+    b = zoo.tensor(arr(2 if op == "conv_transpose2d" else 4, dtype=np.float32), device=device, requires_grad=True)
+    y = getattr(F, op)(x, w, b, stride=2)
+    assert y.dtype == zoo.float32
+    y.backward(zoo.ones(*y.shape, device=device))
+    assert x.grad.dtype == w.grad.dtype == b.grad.dtype == zoo.float32
+
+
+def test_conv_noncontiguous_matches_contiguous():
+    a, wa = arr(2, 3, 6, 7), arr(4, 3, 3, 2, seed=1)
+    x = zoo.tensor(a)
+    x_nc = zoo.Tensor._make(np.asfortranarray(a))
+    np.testing.assert_allclose(F.conv2d(x_nc, zoo.tensor(wa), padding=1).numpy(),
+                               F.conv2d(x, zoo.tensor(wa), padding=1).numpy(), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# oracles
+# ----------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.oracle
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("kw", CONV2D_CASES + [dict(groups=4, padding=1), dict(stride=2, padding=3, dilation=2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv2d_vs_torch(kw, dtype):
+    g = kw.get("groups", 1)
+    tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.float64 else dict(atol=1e-4, rtol=1e-4)
+    compare_with_torch(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: tF().conv2d(x, w, b, **kw),
+                       arr(2, 4, 9, 8, dtype=dtype), arr(8, 4 // g, 3, 2, seed=1, dtype=dtype),
+                       arr(8, seed=2, dtype=dtype), **tol)
+
+
+@pytest.mark.oracle
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("kw", CONV1D_CASES)
+def test_conv1d_vs_torch(kw):
+    g = kw.get("groups", 1)
+    compare_with_torch(lambda x, w: F.conv1d(x, w, **kw), lambda x, w: tF().conv1d(x, w, **kw),
+                       arr(2, 3, 11), arr(6, 3 // g, 4, seed=1), atol=1e-10)
+    compare_with_torch(lambda x, w: F.conv1d(x, w, **kw), lambda x, w: tF().conv1d(x, w, **kw),
+                       arr(3, 11), arr(6, 3 // g, 4, seed=1), atol=1e-10)  # unbatched
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("kw", CONVT2D_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_transpose2d_vs_torch(kw, dtype):
+    g = kw.get("groups", 1)
+    tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.float64 else dict(atol=1e-4, rtol=1e-4)
+    compare_with_torch(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw),
+                       lambda x, w, b: tF().conv_transpose2d(x, w, b, **kw),
+                       arr(2, 4, 5, 6, dtype=dtype), arr(4, 6 // g, 3, 2, seed=1, dtype=dtype),
+                       arr(6, seed=2, dtype=dtype), **tol)
+
+
+@pytest.mark.oracle
+def test_conv_transpose1d_and_3d_vs_torch():
+    compare_with_torch(lambda x, w: F.conv_transpose1d(x, w, stride=3, padding=1, output_padding=2),
+                       lambda x, w: tF().conv_transpose1d(x, w, stride=3, padding=1, output_padding=2),
+                       arr(2, 4, 6), arr(4, 3, 4, seed=1), atol=1e-10)
+    compare_with_torch(lambda x, w: F.conv_transpose1d(x, w, groups=2),
+                       lambda x, w: tF().conv_transpose1d(x, w, groups=2),
+                       arr(4, 6), arr(4, 3, 4, seed=1), atol=1e-10)  # unbatched
+    compare_with_torch(lambda x, w: F.conv3d(x, w, padding=(1, 0, 1), dilation=(1, 2, 1)),
+                       lambda x, w: tF().conv3d(x, w, padding=(1, 0, 1), dilation=(1, 2, 1)),
+                       arr(2, 2, 4, 6, 4), arr(3, 2, 2, 2, 3, seed=1), atol=1e-10)
+    compare_with_torch(lambda x, w: F.conv_transpose3d(x, w, stride=2, output_padding=1),
+                       lambda x, w: tF().conv_transpose3d(x, w, stride=2, output_padding=1),
+                       arr(1, 2, 2, 3, 2), arr(2, 3, 2, 2, 2, seed=1), atol=1e-10)
+
+
+@pytest.mark.oracle
+def test_conv_unbatched_vs_torch():
+    compare_with_torch(lambda x, w, b: F.conv2d(x, w, b, padding="same"),
+                       lambda x, w, b: tF().conv2d(x, w, b, padding="same"),
+                       arr(3, 6, 5), arr(4, 3, 3, 3, seed=1), arr(4, seed=2), atol=1e-10)
+    compare_with_torch(lambda x, w: F.conv_transpose2d(x, w, stride=2),
+                       lambda x, w: tF().conv_transpose2d(x, w, stride=2),
+                       arr(3, 4, 5), arr(3, 2, 3, 3, seed=1), atol=1e-10)
+
+
+@pytest.mark.oracle
+def test_conv_depthwise_and_pointwise_vs_torch():
+    compare_with_torch(lambda x, w: F.conv2d(x, w, padding=1, groups=6),
+                       lambda x, w: tF().conv2d(x, w, padding=1, groups=6),
+                       arr(2, 6, 7, 7), arr(12, 1, 3, 3, seed=1), atol=1e-10)  # depthwise, multiplier 2
+    compare_with_torch(lambda x, w: F.conv2d(x, w, groups=6, stride=2),
+                       lambda x, w: tF().conv2d(x, w, groups=6, stride=2),
+                       arr(2, 6, 7, 7), arr(6, 1, 3, 3, seed=1), atol=1e-10)  # depthwise
+    compare_with_torch(lambda x, w: F.conv2d(x, w), lambda x, w: tF().conv2d(x, w),
+                       arr(2, 6, 4, 5), arr(5, 6, 1, 1, seed=1), atol=1e-10)  # 1x1
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("kw", [dict(kernel_size=3),
+                                dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(2, 1))])
+def test_unfold_fold_vs_torch(kw):
+    compare_with_torch(lambda x: F.unfold(x, **kw), lambda x: tF().unfold(x, **kw), arr(2, 3, 7, 6), atol=0)
+    compare_with_torch(lambda x: F.unfold(x, **kw), lambda x: tF().unfold(x, **kw), arr(3, 7, 6), atol=0)
+    L = tF().unfold(pytest.importorskip("torch").zeros(1, 1, 7, 6), **kw).shape[-1]
+    k = kw["kernel_size"]
+    K = k * k if isinstance(k, int) else k[0] * k[1]
+    compare_with_torch(lambda c: F.fold(c, (7, 6), **kw), lambda c: tF().fold(c, (7, 6), **kw),
+                       arr(2, 3 * K, L), atol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# errors
+# ----------------------------------------------------------------------------------------------------------------
+
+def _t(*shape, dtype=np.float64):
+    return zoo.tensor(np.zeros(shape, dtype))
+
+
+def test_conv_errors():
+    with pytest.raises(RuntimeError, match=r"conv2d: expected input with 6 channels \(weight \(8, 3, 3, 3\), "
+                                           r"groups=2\), got 5"):
+        F.conv2d(_t(1, 5, 6, 6), _t(8, 3, 3, 3), groups=2)
+    with pytest.raises(RuntimeError, match="conv2d: expected 3D .* or 4D .* input"):
+        F.conv2d(_t(3, 3), _t(4, 3, 3, 3))
+    with pytest.raises(RuntimeError, match="conv1d: expected a 3-D weight"):
+        F.conv1d(_t(1, 3, 5), _t(4, 3))
+    with pytest.raises(RuntimeError, match="can't be greater than the padded input size"):
+        F.conv2d(_t(1, 3, 2, 2), _t(4, 3, 3, 3))
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), padding="same", stride=2)
+    with pytest.raises(RuntimeError, match="invalid padding string 'full'"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), padding="full")
+    with pytest.raises(RuntimeError, match=r"expected bias of shape \(4,\)"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), _t(3))
+    with pytest.raises(RuntimeError, match="same dtype.*float64.*float32"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3, dtype=np.float32))
+    with pytest.raises(RuntimeError, match="non-positive stride"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), stride=0)
+    with pytest.raises(RuntimeError, match="negative padding"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), padding=-1)
+    with pytest.raises(RuntimeError, match="non-positive groups"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), groups=0)
+    with pytest.raises(RuntimeError, match="multiple of groups=3"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 1, 3, 3), groups=3)
+    with pytest.raises(RuntimeError, match="expected stride to be a single integer value or a list of 2"):
+        F.conv2d(_t(1, 3, 5, 5), _t(4, 3, 3, 3), stride=(1, 2, 3))
+    with pytest.raises(TypeError, match="conv2d: expected weight to be a Tensor"):
+        F.conv2d(_t(1, 3, 5, 5), np.zeros((4, 3, 3, 3)))
+
+
+def test_conv_transpose_errors():
+    with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
+        F.conv_transpose2d(_t(1, 4, 5, 5), _t(4, 3, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(RuntimeError, match="conv_transpose2d: expected input with 4 channels"):
+        F.conv_transpose2d(_t(1, 5, 5, 5), _t(4, 3, 3, 3))
+    with pytest.raises(RuntimeError, match="output size .* is too small"):
+        F.conv_transpose2d(_t(1, 4, 1, 1), _t(4, 3, 3, 3), padding=2)
+    with pytest.raises(TypeError, match="padding must be an int or a tuple"):
+        F.conv_transpose2d(_t(1, 4, 5, 5), _t(4, 3, 3, 3), padding="same")
+    with pytest.raises(RuntimeError, match=r"expected bias of shape \(6,\)"):
+        F.conv_transpose2d(_t(1, 4, 5, 5), _t(4, 3, 3, 3), _t(3), groups=2)
+
+
+def test_unfold_fold_errors():
+    with pytest.raises(RuntimeError, match="unfold: expected a 3-D .* or 4-D"):
+        F.unfold(_t(3, 5), 2)
+    with pytest.raises(RuntimeError, match="number of sliding blocks .* must be at least one"):
+        F.unfold(_t(2, 3, 5, 5), 6)
+    with pytest.raises(RuntimeError, match="fold: expected size of input's dimension 1 to be divisible"):
+        F.fold(_t(2, 13, 9), (4, 4), 2)
+    with pytest.raises(RuntimeError, match=r"number of sliding blocks 3 \* 3 = 9, but got 5"):
+        F.fold(_t(2, 12, 5), (4, 4), 2)
