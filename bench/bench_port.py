@@ -1,0 +1,105 @@
+"""PyTorch scripts port by renaming: run bench/port/*.py unchanged (PyTorch) and with `torch` renamed to `zoo`,
+side by side in one run; print median step time, peak memory and the zoo/torch ratios.
+
+    python bench/bench_port.py                 # both scripts, a short timing run each
+    python bench/bench_port.py --train-char    # also train the char transformer with zoo (2000 iterations)
+                                               # and write bench/char_transformer_curve.png
+
+Peak memory is the process's peak resident set size above its size right after importing the library
+(so the libraries' own footprints do not hide the working memory); the total peak is printed as well.
+"""
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "tinyshakespeare.txt"
+
+RUNNER = """
+import json, resource, runpy, sys
+import {lib}
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+sys.argv = {argv!r}
+runpy.run_path({path!r}, run_name="__main__")
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"peak_mb": peak / 1024, "work_mb": (peak - base) / 1024}}))
+"""
+
+
+def zoo_version(script, workdir):
+    """The script with every `torch` renamed to `zoo` (nothing else changed)."""
+    dst = pathlib.Path(workdir) / script.name
+    dst.write_text(script.read_text().replace("torch", "zoo"))
+    return dst
+
+
+def run(lib, path, args):
+    code = RUNNER.format(lib=lib, argv=[str(path)] + args, path=str(path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{lib} run of {path.name} failed:\n{proc.stderr[-3000:]}")
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    summary = next(x for x in lines if x.get("summary"))
+    memory = lines[-1]
+    evals = [x for x in lines if "val_loss" in x]
+    return {"step": statistics.median(summary["step_times"][3:] or summary["step_times"]), **memory,
+            "evals": evals, "final_loss": summary["final_loss"]}
+
+
+def compare(name, script, args, workdir, torch_available):
+    z = run("zoo", zoo_version(script, workdir), args)
+    t = run("torch", script, args) if torch_available else None
+    if t is None:
+        print(f"{name:18s} zoo step {z['step'] * 1e3:8.1f} ms  peak {z['peak_mb']:7.0f} MB (work {z['work_mb']:6.0f} MB)")
+        return
+    print(f"{name:18s} step  zoo {z['step'] * 1e3:8.1f} ms  torch {t['step'] * 1e3:8.1f} ms  ratio "
+          f"{z['step'] / t['step']:5.2f}")
+    print(f"{'':18s} work  zoo {z['work_mb']:8.0f} MB  torch {t['work_mb']:8.0f} MB  ratio "
+          f"{z['work_mb'] / max(t['work_mb'], 1):5.2f}   (total peak {z['peak_mb']:.0f} vs {t['peak_mb']:.0f} MB)")
+
+
+def train_char(workdir, steps):
+    from zoo.core.plot import line_plot
+    z = run("zoo", zoo_version(HERE / "port" / "char_transformer.py", workdir),
+            [str(DATA), "--steps", str(steps), "--eval-every", "100", "--eval-iters", "50"])
+    evals = z["evals"]
+    out = HERE / "char_transformer_curve.png"
+    line_plot({"train": ([e["step"] for e in evals], [e["train_loss"] for e in evals]),
+               "val": ([e["step"] for e in evals], [e["val_loss"] for e in evals])}, out,
+              title=f"zoo char transformer on Tiny Shakespeare ({steps} iterations)", xlabel="iteration",
+              ylabel="loss")
+    print(f"char transformer, zoo, {steps} iterations: final val loss {evals[-1]['val_loss']:.3f} "
+          f"(train {evals[-1]['train_loss']:.3f}); curve: {out.name}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--train-char", action="store_true")
+    p.add_argument("--train-steps", type=int, default=2000)
+    args = p.parse_args()
+    try:
+        import torch
+        torch_available = True
+        print(f"PyTorch {torch.__version__}")
+    except ImportError:
+        torch_available = False
+        print("PyTorch not installed: zoo figures only")
+    with tempfile.TemporaryDirectory() as workdir:
+        if DATA.exists():
+            compare("char transformer", HERE / "port" / "char_transformer.py", [str(DATA), "--steps", str(args.steps)],
+                    workdir, torch_available)
+        else:
+            print(f"char transformer: skipped ({DATA} not found)")
+        compare("resnet-20", HERE / "port" / "resnet20.py", ["--steps", str(max(5, args.steps // 3))], workdir,
+                torch_available)
+        if args.train_char:
+            train_char(workdir, args.train_steps)
+
+
+if __name__ == "__main__":
+    main()
