@@ -1,2 +1,9 @@
-"""zoo.core.optim: optimizers (``zoo.optim``)."""
-__all__ = []
+"""zoo.core.optim: optimizers and learning-rate schedulers (``zoo.optim``, ``zoo.optim.lr_scheduler``)."""
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

@@ -1,0 +1,111 @@
+"""Adam and AdamW: bias-corrected first and second moment estimates, optionally AMSGrad."""
+from ..tensor import Tensor
+from .optimizer import (Optimizer, _bump_step, _check_lr, _closure_loss, _compute_dtype, _direction,
+                        _direction_code, _grads, _is_numpy, _kernel, _lerp_, _lerp_code, _new_step, _value, _xp,
+                        _zeros_like)
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam. ``weight_decay`` adds ``weight_decay * p`` to the gradient (L2), or with
+    ``decoupled_weight_decay=True`` shrinks ``p`` by ``1 - lr * weight_decay`` each step (AdamW)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, Tensor) and beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+            if not 0.0 <= _value(beta) < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            lr = _value(group["lr"])
+            beta1, beta2 = (_value(b) for b in group["betas"])
+            eps, wd = group["eps"], _value(group["weight_decay"])
+            amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+            for p, g in _grads(group):
+                state = self.state[p]
+                if not state:
+                    state["step"] = _new_step()
+                    state["exp_avg"] = _zeros_like(p._data)
+                    state["exp_avg_sq"] = _zeros_like(p._data)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p._data)
+                step = _bump_step(state)
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                vmax = state["max_exp_avg_sq"] if amsgrad else None
+                bc1 = 1 - beta1 ** step
+                bc2_sqrt = (1 - beta2 ** step) ** 0.5
+                _adam_update(p._data, g, m._data, v._data, None if vmax is None else vmax._data, lr, beta1, beta2,
+                             eps, wd, lr / bc1, bc2_sqrt, maximize, decoupled)
+                for t in (p, m, v) if vmax is None else (p, m, v, vmax):
+                    t._vc[0] += 1
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p *= 1 - lr * weight_decay`` each step."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+
+def _adam_update(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, step_size, bc2_sqrt, maximize, decoupled):
+    if not _is_numpy(p):
+        return _adam_cupy(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, step_size, bc2_sqrt, maximize, decoupled)
+    xp = _xp(p)
+    if wd and decoupled:
+        p *= 1 - lr * wd
+    d = _direction(xp, p, g, 0 if decoupled else wd, maximize)
+    tmp = xp.empty_like(p)
+    _lerp_(xp, m, d, 1 - beta1, tmp)
+    v *= beta2
+    xp.multiply(d, d, out=tmp)
+    tmp *= 1 - beta2
+    v += tmp
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)
+    xp.sqrt(v if vmax is None else vmax, out=tmp)
+    tmp /= bc2_sqrt
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    p -= tmp
+
+
+def _adam_cupy(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, step_size, bc2_sqrt, maximize, decoupled):
+    code = _direction_code(maximize, wd != 0 and not decoupled)
+    code += " C pv = (C)p * decay;" if wd and decoupled else " C pv = (C)p;"
+    code += _lerp_code("mv", "(C)m", "d", "w1") + " m = (T)mv;"
+    code += " C vv = (C)v * b2 + b2c * d * d; v = (T)vv;"
+    if vmax is not None:
+        code += " C mx = fmax((C)vmax, vv); vmax = (T)mx; C den = sqrt(mx) / bc2s + eps;"
+    else:
+        code += " C den = sqrt(vv) / bc2s + eps;"
+    code += " p = (T)(pv - step_size * (mv / den));"
+    outs = "T p, T m, T v" + ("" if vmax is None else ", T vmax")
+    kernel = _kernel("T g, C wd, C decay, C w1, C b2, C b2c, C eps, C step_size, C bc2s", outs, code,
+                     "zoo_adam", _compute_dtype(p))
+    args = (g, wd, 1 - lr * wd, 1 - beta1, beta2, 1 - beta2, eps, step_size, bc2_sqrt, p, m, v)
+    kernel(*(args if vmax is None else args + (vmax,)))
