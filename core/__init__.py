@@ -3,7 +3,7 @@
 Everything here is re-exported as ``zoo.*`` with PyTorch's names: ``zoo.tensor``, ``zoo.randn``,
 ``zoo.no_grad``, ``zoo.float32`` …
 """
-from . import amp, autograd, cuda, dtypes
+from . import amp, autograd, cuda, dtypes, serialization
 from .amp import autocast
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                        set_grad_enabled)
@@ -17,6 +17,7 @@ from .ops import __all__ as _ops_all
 from .random import *  # noqa: F401,F403
 from .random import __all__ as _random_all
 from .tensor import Size, Tensor
+from .serialization import load, save
 from .threads import get_num_threads, set_num_threads
 from .nn.functional.activation import (celu, celu_, erf, erfc, hardshrink, log_softmax, prelu, relu_, rrelu, rrelu_,
                                        selu, selu_, softmax, threshold, threshold_)
@@ -54,7 +55,7 @@ def can_cast(from_, to):
     return promote_types(from_, to) is to or (from_.category <= to.category)
 
 
-__all__ = (["amp", "autocast", "autograd", "cuda", "dtypes", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
+__all__ = (["amp", "autocast", "autograd", "cuda", "dtypes", "serialization", "save", "load", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
             "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor",
             "numel", "result_type",
             "can_cast", "get_num_threads", "set_num_threads", "get_default_dtype", "set_default_dtype",
