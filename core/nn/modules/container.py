@@ -135,6 +135,20 @@ class ModuleList(Module):
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward; iterate over its modules")
 
+    def __repr__(self):
+        """Runs of identical children print once, as ``(0-2): 3 x Linear(...)`` (like PyTorch)."""
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return "ModuleList()"
+        lines, start = [], 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                body = reprs[start].replace("\n", "\n  ")
+                n = i - start
+                lines.append(f"({start}): {body}" if n == 1 else f"({start}-{i - 1}): {n} x {body}")
+                start = i
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered."""
