@@ -23,8 +23,7 @@ def _to_array(data, dtype, device, copy):
         a = data
     else:
         try:
-            a = np.array(data) if not isinstance(data, (list, tuple)) or not _has_tensors(data) else \
-                np.array([np.asarray(x) for x in data])
+            a = np.array(data)  # nested Tensors convert through Tensor.__array__
         except ValueError as e:
             raise ValueError(f"could not make a tensor from this data: {e}") from None
         if a.dtype == np.float64 and np_dtype is None and not _has_float64(data):
@@ -47,10 +46,6 @@ def _to_array(data, dtype, device, copy):
     if copy:
         a = a.copy()
     return a
-
-
-def _has_tensors(seq):
-    return builtins.any(isinstance(x, Tensor) or isinstance(x, (list, tuple)) and _has_tensors(x) for x in seq)
 
 
 def _has_float64(data):

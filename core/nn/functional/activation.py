@@ -299,9 +299,11 @@ class Gelu(Function):
         if self.approximate == "tanh":
             self.t = xp.tanh(_GELU_K * (x + 0.044715 * x * x * x))
             return (0.5 * x * (1 + self.t)).astype(x.dtype, copy=False)
-        work = x.astype(np.float32) if x.dtype == np.float16 else x
-        cdf = _erfc_array(xp, xp.multiply(work, -_SQRT1_2), exact=False)
-        cdf *= 0.5
+        if x.dtype == np.float64:
+            cdf = _erfc_array(xp, xp.multiply(x, -_SQRT1_2), exact=False)
+            cdf *= 0.5
+        else:
+            cdf = _normal_cdf32(xp, x.astype(np.float32, copy=False))
         self.cdf = cdf.astype(x.dtype, copy=False)
         return x * self.cdf
 
@@ -314,6 +316,33 @@ class Gelu(Function):
         else:
             d = self.cdf + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
         return (g * d).astype(g.dtype, copy=False)
+
+
+# erfc(z) ≈ t·exp(-z² + P(t)), t = 1/(1 + z/2): a Chebyshev fit with fractional error below 1.2e-7 for all
+# z >= 0 (Numerical Recipes' erfcc). Ten coefficients, one exp: float32 accuracy at a quarter of the cost of
+# the float64-grade erfc above, which matters because GELU sits in every transformer MLP.
+_ERFCC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+          -0.82215223, 0.17087277)
+
+
+def _normal_cdf32(xp, x):
+    """Φ(x) for float32 ``x`` to float32 accuracy, computed in place on a few work arrays."""
+    z = xp.abs(x)
+    z *= _SQRT1_2
+    t = z * 0.5
+    t += 1
+    xp.reciprocal(t, out=t)
+    p = t * _ERFCC[9]
+    for c in _ERFCC[8:0:-1]:
+        p += c
+        p *= t
+    p += _ERFCC[0]
+    z *= z
+    p -= z
+    xp.exp(p, out=p)
+    p *= t
+    p *= 0.5  # Φ(-|x|) = erfc(|x|/√2) / 2
+    return xp.where(x >= 0, 1 - p, p)
 
 
 _GELU_K = math.sqrt(2.0 / math.pi)
