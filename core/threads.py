@@ -1,4 +1,5 @@
-"""BLAS thread control: ``zoo.set_num_threads`` / ``zoo.get_num_threads`` (via threadpoolctl)."""
+"""Thread control: ``zoo.set_num_threads`` sets the BLAS threads (via threadpoolctl) and zoo's blockwise
+elementwise threads; ``zoo.get_num_threads`` reads the BLAS setting."""
 import os
 
 _limits = [None]
@@ -16,6 +17,8 @@ def set_num_threads(n):
         raise ValueError(f"set_num_threads expects a positive integer, got {n}")
     from threadpoolctl import threadpool_limits
     _limits[0] = threadpool_limits(limits=n, user_api="blas")
+    from .ops.blockwise import set_threads
+    set_threads(n)
 
 
 def get_num_threads():

@@ -15,6 +15,7 @@ from ...autograd.function import Function
 from ...device import array_module
 from ...ops import pointwise as _pw
 from ...ops._util import float_result, unbroadcast, wrap_dim
+from ...ops.blockwise import blockwise
 from ...ops.inplace import inplace as _make_inplace
 from ...ops.pointwise import sigmoid, softplus, tanh
 from ...random import generator_for
@@ -302,10 +303,11 @@ class Gelu(Function):
         if x.dtype == np.float64:
             cdf = _erfc_array(xp, xp.multiply(x, -_SQRT1_2), exact=False)
             cdf *= 0.5
-        else:
-            cdf = _normal_cdf32(xp, x.astype(np.float32, copy=False))
-        self.cdf = cdf.astype(x.dtype, copy=False)
-        return x * self.cdf
+            self.cdf = cdf
+            return x * cdf
+        out, cdf = blockwise(_gelu_and_cdf32, x, n_out=2, dtypes=[x.dtype, x.dtype])
+        self.cdf = cdf
+        return out
 
     def backward(self, g):
         xp = array_module(g)
@@ -313,8 +315,10 @@ class Gelu(Function):
         if self.approximate == "tanh":
             t = self.t
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_K * (1 + 3 * 0.044715 * x * x))
-        else:
+        elif x.dtype == np.float64:
             d = self.cdf + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        else:
+            return blockwise(_gelu_grad32, g, x, self.cdf)
         return (g * d).astype(g.dtype, copy=False)
 
 
@@ -323,6 +327,23 @@ class Gelu(Function):
 # the float64-grade erfc above, which matters because GELU sits in every transformer MLP.
 _ERFCC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
           -0.82215223, 0.17087277)
+
+
+def _gelu_and_cdf32(xp, x):
+    cdf = _normal_cdf32(xp, x.astype(np.float32, copy=False)).astype(x.dtype, copy=False)
+    return x * cdf, cdf
+
+
+def _gelu_grad32(xp, g, x, cdf):
+    """g · (Φ(x) + x·φ(x))."""
+    d = x * x
+    d *= -0.5
+    xp.exp(d, out=d)
+    d *= x
+    d *= _INV_SQRT_2PI
+    d += cdf
+    d *= g
+    return d
 
 
 def _normal_cdf32(xp, x):
@@ -342,7 +363,10 @@ def _normal_cdf32(xp, x):
     xp.exp(p, out=p)
     p *= t
     p *= 0.5  # Φ(-|x|) = erfc(|x|/√2) / 2
-    return xp.where(x >= 0, 1 - p, p)
+    p -= 0.5
+    xp.copysign(p, x, out=p)  # Φ(x) - 0.5 = sign(x)·(0.5 - Φ(-|x|))
+    p += 0.5
+    return p
 
 
 _GELU_K = math.sqrt(2.0 / math.pi)
