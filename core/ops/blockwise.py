@@ -18,9 +18,9 @@ _pool = [None, 0]  # (executor, its thread count)
 def set_threads(n):
     """Threads used for blockwise work (``zoo.set_num_threads`` sets it together with the BLAS threads)."""
     _pool[1] = max(1, int(n))
-    if _pool[0] is not None:
+    if _pool[0]:
         _pool[0].shutdown(wait=False)
-        _pool[0] = None
+    _pool[0] = None
 
 
 def _executor():
