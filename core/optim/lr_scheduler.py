@@ -135,9 +135,22 @@ class LRScheduler:
         return _group_values(self.optimizer, "lr")
 
 
-class _LambdaStateMixin:
-    """State dicts of schedulers holding user functions: plain functions are not saved, callable objects'
-    ``__dict__`` is."""
+class _LambdaScheduler(LRScheduler):
+    """LambdaLR and MultiplicativeLR: one user function per param group (or one for all). Their state dicts save
+    callable objects' ``__dict__`` but not plain functions."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -154,39 +167,16 @@ class _LambdaStateMixin:
                 fn.__dict__.update(saved)
 
 
-def _lambdas(optimizer, lr_lambda):
-    if isinstance(lr_lambda, (list, tuple)):
-        if len(lr_lambda) != len(optimizer.param_groups):
-            raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
-        lambdas = list(lr_lambda)
-    else:
-        lambdas = [lr_lambda] * len(optimizer.param_groups)
-    for fn in lambdas:
-        if not callable(fn):
-            raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-    return lambdas
-
-
-class LambdaLR(_LambdaStateMixin, LRScheduler):
+class LambdaLR(_LambdaScheduler):
     """``lr = base_lr * lr_lambda(epoch)``."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
-class MultiplicativeLR(_LambdaStateMixin, LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """``lr *= lr_lambda(epoch)`` each step."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+from ..utils.hooks import add_hook
 
 __all__ = ["Optimizer", "required"]
 
@@ -27,24 +28,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class _HookHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-    _ids = itertools.count()
-
-    def __init__(self, hooks):
-        self.hooks = hooks
-        self.id = next(self._ids)
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _typename(obj):
@@ -260,37 +243,29 @@ class Optimizer:
             hook(self)
 
     # --- hooks ------------------------------------------------------------------------------------------------
-    @staticmethod
-    def _register(hooks, hook, prepend=False):
-        handle = _HookHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
-
     def register_step_pre_hook(self, hook):
         """``hook(optimizer, args, kwargs) -> None or (args, kwargs)`` runs before each ``step``."""
-        return self._register(self._optimizer_step_pre_hooks, hook)
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` runs after each ``step``."""
-        return self._register(self._optimizer_step_post_hooks, hook)
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """``hook(optimizer)`` runs before ``state_dict`` builds the dict."""
-        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """``hook(optimizer, state_dict) -> None or state_dict`` runs on the dict ``state_dict`` returns."""
-        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """``hook(optimizer, state_dict) -> None or state_dict`` runs before ``load_state_dict`` reads it."""
-        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """``hook(optimizer)`` runs after ``load_state_dict``."""
-        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
 
 def _cast_state(param, param_id, key, value):

@@ -2,30 +2,10 @@
 (forward + backward), dtypes, non-contiguous inputs and argument errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch
+from helpers import arr, check_grad, compare_with_torch, swap_last, torch_functional as tF
 
 import zoo
 import zoo.nn.functional as F
-from zoo.core.autograd.function import Function
-
-
-class _SwapLast(Function):
-    """A local view swapping the last two axes, so the tests get non-contiguous inputs without the shape ops."""
-    is_view = True
-
-    def forward(self, x):
-        return x.swapaxes(-1, -2)
-
-    def backward(self, g):
-        return g.swapaxes(-1, -2)
-
-
-def swap(x):
-    return _SwapLast().apply(x)
-
-
-def tF():
-    return pytest.importorskip("torch").nn.functional
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -72,8 +52,8 @@ def test_conv_unbatched_grad():
 
 
 def test_conv_noncontiguous_grad():
-    check_grad(lambda x, w: F.conv2d(swap(x), swap(w), padding=1), arr(1, 2, 5, 4), arr(3, 2, 3, 2, seed=1))
-    check_grad(lambda x, w: F.conv_transpose2d(swap(x), w, stride=2), arr(1, 2, 3, 4), arr(2, 2, 2, 2, seed=1))
+    check_grad(lambda x, w: F.conv2d(swap_last(x), swap_last(w), padding=1), arr(1, 2, 5, 4), arr(3, 2, 3, 2, seed=1))
+    check_grad(lambda x, w: F.conv_transpose2d(swap_last(x), w, stride=2), arr(1, 2, 3, 4), arr(2, 2, 2, 2, seed=1))
 
 
 def test_conv3d_grad():

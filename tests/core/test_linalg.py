@@ -1,29 +1,9 @@
 """Matrix products: gradchecks for every shape case, PyTorch oracles (forward + backward), dtypes, errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch
+from helpers import arr, check_grad, compare_with_torch, swap_last as T, torch_or_skip
 
 import zoo
-from zoo.core.autograd.function import Function
-
-
-class _Transpose(Function):
-    """A local transpose (view) of the last two dims, so these tests do not depend on the shape ops."""
-    is_view = True
-
-    def forward(self, x):
-        return x.swapaxes(-1, -2)
-
-    def backward(self, g):
-        return g.swapaxes(-1, -2)
-
-
-def T(x):
-    return _Transpose().apply(x)
-
-
-def torch_mod():
-    return pytest.importorskip("torch")
 
 
 MATMUL_SHAPES = [
@@ -62,7 +42,7 @@ def test_matmul_grad_only_one_input():
 @pytest.mark.oracle
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 def test_matmul_vs_torch(sa, sb, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a, b = arr(*sa, dtype=np.float32), arr(*sb, seed=1, dtype=np.float32)
     compare_with_torch(zoo.matmul, torch.matmul, a, b, device=device, atol=1e-5)
     compare_with_torch(lambda x, y: x @ y, lambda x, y: x @ y, a, b, device=device, atol=1e-5)
@@ -70,7 +50,7 @@ def test_matmul_vs_torch(sa, sb, device):
 
 @pytest.mark.oracle
 def test_matmul_integers_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
     compare_with_torch(zoo.matmul, torch.matmul, a, b)
     compare_with_torch(zoo.matmul, torch.matmul, a.astype(np.int32)[None], b.astype(np.int32))
@@ -131,7 +111,7 @@ def test_strict_products_grad(device):
 
 @pytest.mark.oracle
 def test_strict_products_vs_torch(device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     f32 = dict(dtype=np.float32)
     cases = [("mm", (2, 3), (3, 4)), ("bmm", (2, 2, 3), (2, 3, 4)), ("mv", (2, 3), (3,)), ("dot", (3,), (3,)),
              ("outer", (3,), (2,)), ("ger", (3,), (2,))]
@@ -144,7 +124,7 @@ def test_strict_products_vs_torch(device):
 
 @pytest.mark.oracle
 def test_outer_promotes_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     compare_with_torch(zoo.outer, torch.outer, np.arange(3), arr(2, dtype=np.float32))
     compare_with_torch(zoo.outer, torch.outer, arr(3, dtype=np.float32), arr(2))
 
@@ -223,7 +203,7 @@ def test_einsum_grad(eq, shapes, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("eq,shapes", EINSUM_CASES)
 def test_einsum_vs_torch(eq, shapes, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     arrays = [arr(*s, seed=i, dtype=np.float32) for i, s in enumerate(shapes)]
     compare_with_torch(lambda *xs: zoo.einsum(eq, *xs), lambda *xs: torch.einsum(eq, *xs), *arrays, device=device,
                        atol=1e-5)
@@ -296,7 +276,7 @@ def test_tensordot_grad(sa, sb, dims, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("sa,sb,dims", TENSORDOT_CASES)
 def test_tensordot_vs_torch(sa, sb, dims, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     tdims = dims if not isinstance(dims, tuple) or isinstance(dims[0], list) else ([dims[0]], [dims[1]])
     compare_with_torch(lambda a, b: zoo.tensordot(a, b, dims=dims), lambda a, b: torch.tensordot(a, b, dims=tdims),
                        arr(*sa, dtype=np.float32), arr(*sb, seed=1, dtype=np.float32), device=device, atol=1e-5)
@@ -353,7 +333,7 @@ def test_add_matmul_noncontiguous():
 @pytest.mark.oracle
 @pytest.mark.parametrize("kw", ADD_CASES)
 def test_addmm_baddbmm_vs_torch(kw, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     f32 = dict(dtype=np.float32)
     compare_with_torch(lambda c, a, b: zoo.addmm(c, a, b, **kw), lambda c, a, b: torch.addmm(c, a, b, **kw),
                        arr(4, seed=2, **f32), arr(2, 3, **f32), arr(3, 4, seed=1, **f32), device=device, atol=1e-6)
@@ -366,7 +346,7 @@ def test_addmm_baddbmm_vs_torch(kw, device):
 
 @pytest.mark.oracle
 def test_addmm_beta_zero_ignores_nan():
-    torch = torch_mod()
+    torch = torch_or_skip()
     c = np.full((2, 4), np.nan, np.float32)
     compare_with_torch(lambda c, a, b: zoo.addmm(c, a, b, beta=0), lambda c, a, b: torch.addmm(c, a, b, beta=0),
                        c, arr(2, 3, dtype=np.float32), arr(3, 4, seed=1, dtype=np.float32))

@@ -25,6 +25,12 @@ def targets(*shape, classes, seed=0, ignore=None):
     return t
 
 
+def class_targets(shape, seed=0, ignore=None):
+    """The class count of an (N, C, d1, ...) or (C,) input, and targets of the matching shape."""
+    c = shape[0] if len(shape) == 1 else shape[1]
+    return c, targets(*(() if len(shape) == 1 else (shape[0],) + shape[2:]), classes=c, seed=seed, ignore=ignore)
+
+
 # ------------------------------------------------------------------------------------------------------------
 # cross_entropy
 # ------------------------------------------------------------------------------------------------------------
@@ -50,10 +56,8 @@ def _ce_kwargs(opts, lib, c, device="cpu"):
 @pytest.mark.parametrize("opts", list(CE_OPTIONS))
 @pytest.mark.parametrize("shape", [(4, 5), (2, 4, 3), (5,)], ids=["NC", "NCd", "C"])
 def test_cross_entropy_grad(shape, opts, reduction, device):
-    c = shape[0] if len(shape) == 1 else shape[1]
-    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
     opt = CE_OPTIONS[opts]
-    t = targets(*tshape, classes=c, ignore=opt.get("ignore_index"))
+    c, t = class_targets(shape, ignore=opt.get("ignore_index"))
     if len(shape) == 1 and "ignore_index" in opt:
         t = np.asarray(opt["ignore_index"] + 1, dtype=np.int64)
     kw = _ce_kwargs(opt, zoo, c, device)
@@ -68,10 +72,8 @@ def test_cross_entropy_grad(shape, opts, reduction, device):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cross_entropy_vs_torch(shape, opts, reduction, dtype):
     torch = torch_or_skip()
-    c = shape[0] if len(shape) == 1 else shape[1]
-    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
     opt = CE_OPTIONS[opts]
-    t = targets(*tshape, classes=c, ignore=opt.get("ignore_index"), seed=3)
+    c, t = class_targets(shape, seed=3, ignore=opt.get("ignore_index"))
     zkw, tkw = _ce_kwargs(opt, zoo, c), _ce_kwargs(opt, torch, c)
     if "weight" in zkw and dtype == np.float32:
         zkw["weight"], tkw["weight"] = zkw["weight"].to(zoo.float32), tkw["weight"].float()
@@ -184,10 +186,8 @@ NLL_OPTIONS = {"plain": {}, "weight": {"weight": True}, "ignore": {"ignore_index
 @pytest.mark.parametrize("opts", list(NLL_OPTIONS))
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 2), (3,)])
 def test_nll_loss_grad(shape, opts, reduction, device):
-    c = shape[0] if len(shape) == 1 else shape[1]
-    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
     opt = NLL_OPTIONS[opts]
-    t = targets(*tshape, classes=c, ignore=opt.get("ignore_index"), seed=5)
+    c, t = class_targets(shape, seed=5, ignore=opt.get("ignore_index"))
     if len(shape) == 1:
         t = np.asarray(2, dtype=np.int64)
     kw = _ce_kwargs(opt, zoo, c, device)
@@ -200,10 +200,8 @@ def test_nll_loss_grad(shape, opts, reduction, device):
 @pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3, 2), (4,)])
 def test_nll_loss_vs_torch(shape, opts, reduction):
     torch = torch_or_skip()
-    c = shape[0] if len(shape) == 1 else shape[1]
-    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
     opt = NLL_OPTIONS[opts]
-    t = targets(*tshape, classes=c, ignore=opt.get("ignore_index"), seed=6)
+    c, t = class_targets(shape, seed=6, ignore=opt.get("ignore_index"))
     zkw, tkw = _ce_kwargs(opt, zoo, c), _ce_kwargs(opt, torch, c)
     compare_with_torch(lambda x, y: F.nll_loss(x, y, reduction=reduction, **zkw),
            lambda x, y: torch.nn.functional.nll_loss(x, y, reduction=reduction, **tkw), arr(*shape, low=-3, high=0), t)

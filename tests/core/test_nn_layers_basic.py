@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import arr, to_numpy, torch_or_skip
+from helpers import arr, compare_module_with_torch, copy_weights, module_dtypes, to_numpy, torch_or_skip
 
 import zoo
 import zoo.nn as nn
@@ -21,54 +21,26 @@ F64 = dict(atol=1e-10, rtol=1e-10)
 
 
 def _pair(make, dtype, randomize=True):
-    """The same layer built by ``make(nn)`` in zoo and PyTorch, with PyTorch's (randomised) weights copied across
-    after checking that both state_dicts have the same keys, order and shapes."""
+    """The same layer built by ``make(nn)`` in zoo and PyTorch, in ``dtype``, with PyTorch's (randomised) weights
+    copied across."""
     torch = torch_or_skip()
-    tm, zm = make(torch.nn), make(nn)
-    if dtype == np.float64:
-        tm, zm = tm.double(), zm.double()
+    zdt, tdt = module_dtypes(dtype)
+    tm, zm = make(torch.nn).to(tdt), make(nn).to(zdt)
     if randomize:
         g = torch.Generator().manual_seed(0)
         with torch.no_grad():
             for p in tm.parameters():
                 p.copy_(torch.rand(p.shape, generator=g, dtype=p.dtype) * 1.5 + 0.25 if p.dim() else p)
-    tsd, zsd = tm.state_dict(), zm.state_dict()
-    assert list(zsd.keys()) == list(tsd.keys())
-    for k in tsd:
-        assert tuple(zsd[k].shape) == tuple(tsd[k].shape), k
-        assert zsd[k].dtype.name == str(tsd[k].dtype).replace("torch.", ""), k
-    result = zm.load_state_dict({k: zoo.tensor(v.numpy()) for k, v in tsd.items()})
-    assert not result.missing_keys and not result.unexpected_keys
+    copy_weights(zm, tm)
     return zm, tm
 
 
 def _check_same(zm, tm, inputs, dtype, n_grad=None, tol=None):
-    """Forward both layers on the same NumPy ``inputs`` (float ones among the first ``n_grad`` require grad),
-    backpropagate one random upstream gradient and compare outputs, input grads and parameter grads."""
-    torch = torch_or_skip()
+    """Forward both layers (as they are) on the same NumPy ``inputs`` (float ones among the first ``n_grad``
+    require grad), backpropagate one random upstream gradient and compare outputs, input and parameter grads
+    within ``tol`` (F32/F64 by default)."""
     tol = tol or (F64 if dtype == np.float64 else F32)
-    n_grad = len(inputs) if n_grad is None else n_grad
-    wants = [a.dtype.kind == "f" and i < n_grad for i, a in enumerate(inputs)]
-    z_in = [zoo.tensor(a, requires_grad=w) for a, w in zip(inputs, wants)]
-    t_in = [torch.tensor(a, requires_grad=w) for a, w in zip(inputs, wants)]
-    zo, to = zm(*z_in), tm(*t_in)
-    np.testing.assert_allclose(to_numpy(zo), to_numpy(to), **tol)
-    assert to_numpy(zo).dtype == to_numpy(to).dtype
-    if not to.requires_grad:
-        return
-    up = np.random.default_rng(1).standard_normal(tuple(to.shape)).astype(to_numpy(to).dtype)
-    (zo * zoo.tensor(up)).sum().backward()
-    (to * torch.tensor(up)).sum().backward()
-    for zi, ti in zip(z_in, t_in):
-        if ti.requires_grad:
-            np.testing.assert_allclose(to_numpy(zi.grad), to_numpy(ti.grad), **tol)
-    zp = dict(zm.named_parameters())
-    for name, tp in tm.named_parameters():
-        if tp.grad is None:
-            assert zp[name].grad is None or not to_numpy(zp[name].grad).any(), name
-        else:
-            assert zp[name].grad is not None, f"no gradient for {name}"
-            np.testing.assert_allclose(to_numpy(zp[name].grad), to_numpy(tp.grad), **tol)
+    compare_module_with_torch(zm, tm, inputs, dtype=dtype, n_grad=n_grad, tol=tol, copy=False)
 
 
 DTYPES = [np.float32, np.float64]
@@ -626,6 +598,17 @@ def test_embedding_bag_errors():
     assert not frozen.weight.requires_grad
     np.testing.assert_array_equal(to_numpy(frozen(zoo.tensor([[0, 1, 2]]))), [[3.0, 3.0]])
     np.testing.assert_array_equal(to_numpy(nn.EmbeddingBag(4, 2, padding_idx=1).weight)[1], 0)
+    assert nn.EmbeddingBag(4, 2, padding_idx=-1).padding_idx == 3
+    for bad in (4, -5):
+        with pytest.raises(AssertionError, match="^padding_idx must be within num_embeddings"):
+            nn.EmbeddingBag(4, 2, padding_idx=bad)
+    with pytest.raises(AssertionError, match="Shape of weight does not match"):
+        nn.EmbeddingBag(4, 2, _weight=zoo.ones(4, 3))
+    with pytest.raises(AssertionError, match="expected to be 2-dimensional"):
+        nn.EmbeddingBag.from_pretrained(zoo.ones(4))
+    shared = zoo.ones(4, 2)
+    assert nn.EmbeddingBag(4, 2, _weight=shared).weight.requires_grad  # given weights are kept, not reset
+    np.testing.assert_array_equal(to_numpy(nn.EmbeddingBag(4, 2, _weight=shared, padding_idx=0).weight), 1)
 
 
 def test_embedding_max_norm_renormalises_weight_rows_in_place():

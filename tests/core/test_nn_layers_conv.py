@@ -5,71 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, check_grad, torch_or_skip
+from helpers import arr, check_grad, compare_module_with_torch, torch_or_skip
 
 import zoo
 import zoo.nn as nn
-
-TOL = {np.float32: 1e-5, np.float64: 1e-10}
-
-
-def assert_close(z, t, dtype, name=""):
-    """Equal within TOL[dtype], relative to the scale of the reference tensor (a float32 gradient summed over
-    the batch and positions carries rounding noise proportional to its largest entries, in PyTorch too)."""
-    tol = TOL[dtype]
-    np.testing.assert_allclose(z, t, rtol=tol, atol=tol * max(1.0, float(np.abs(t).max(initial=0))), err_msg=name)
-
-
-def _torch_dtype(torch, dtype):
-    return {np.float32: torch.float32, np.float64: torch.float64}[dtype]
-
-
-def copy_weights(zm, tm):
-    """Load tm's state_dict into zm after checking that both have the same keys, in order, and shapes."""
-    zs, ts = zm.state_dict(), tm.state_dict()
-    assert list(zs) == list(ts)
-    for k in ts:
-        assert tuple(zs[k].shape) == tuple(ts[k].shape), k
-    zm.load_state_dict({k: zoo.tensor(v.detach().cpu().numpy()) for k, v in ts.items()})
-
-
-def oracle(zm, tm, *inputs, dtype=np.float64, call_kwargs=None, grad=True):
-    """Run the same layer in zoo and PyTorch on the same NumPy inputs; compare outputs (and, with ``grad``, input
-    and parameter gradients for one random upstream gradient). Returns zoo's outputs."""
-    torch = torch_or_skip()
-    tm = tm.to(_torch_dtype(torch, dtype))
-    zm = zm.to(zoo.float32 if dtype == np.float32 else zoo.float64)
-    copy_weights(zm, tm)
-    inputs = [a.astype(dtype) for a in inputs]
-    z_in = [zoo.tensor(a, requires_grad=grad) for a in inputs]
-    t_in = [torch.tensor(a, requires_grad=grad) for a in inputs]
-    call_kwargs = call_kwargs or {}
-    z_out, t_out = zm(*z_in, **call_kwargs), tm(*t_in, **call_kwargs)
-    z_outs = z_out if isinstance(z_out, tuple) else (z_out,)
-    t_outs = t_out if isinstance(t_out, tuple) else (t_out,)
-    assert len(z_outs) == len(t_outs)
-    rng = np.random.default_rng(7)
-    z_loss = t_loss = 0
-    for zo, to in zip(z_outs, t_outs):
-        zn, tn = zo.detach().numpy(), to.detach().numpy()
-        assert zn.shape == tn.shape
-        if tn.dtype.kind == "f":
-            assert zn.dtype == tn.dtype
-            assert_close(zn, tn, dtype)
-            w = rng.standard_normal(tn.shape).astype(dtype)
-            z_loss = z_loss + (zo * zoo.tensor(w)).sum()
-            t_loss = t_loss + (to * torch.tensor(w)).sum()
-        else:
-            np.testing.assert_array_equal(zn, tn)
-    if grad:
-        z_loss.backward()
-        t_loss.backward()
-        for zi, ti in zip(z_in, t_in):
-            assert_close(zi.grad.numpy(), ti.grad.numpy(), dtype, "input")
-        t_params = dict(tm.named_parameters())
-        for name, p in zm.named_parameters():
-            assert_close(p.grad.numpy(), t_params[name].grad.numpy(), dtype, name)
-    return z_outs
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -101,14 +40,16 @@ def test_conv_vs_torch(nd, kw, dtype):
     torch = torch_or_skip()
     args = (4, 6, 3 if nd != 2 else (3, 2))
     name = f"Conv{nd}d"
-    oracle(CONV[nd](*args, **kw), getattr(torch.nn, name)(*args, **kw), arr(2, 4, *SPATIAL[nd]), dtype=dtype)
+    compare_module_with_torch(CONV[nd](*args, **kw), getattr(torch.nn, name)(*args, **kw), [arr(2, 4, *SPATIAL[nd])],
+                              dtype=dtype)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_conv_unbatched_vs_torch(nd):
     torch = torch_or_skip()
-    oracle(CONV[nd](4, 2, 2, padding=1), getattr(torch.nn, f"Conv{nd}d")(4, 2, 2, padding=1), arr(4, *SPATIAL[nd]))
+    compare_module_with_torch(CONV[nd](4, 2, 2, padding=1), getattr(torch.nn, f"Conv{nd}d")(4, 2, 2, padding=1),
+                              [arr(4, *SPATIAL[nd])])
 
 
 CONVT_CASES = [
@@ -132,8 +73,8 @@ def test_conv_transpose_vs_torch(nd, kw, output_size, dtype):
     torch = torch_or_skip()
     args = (4, 6, 3 if nd != 2 else (3, 2))
     call = {} if output_size is None else {"output_size": output_size}
-    oracle(CONVT[nd](*args, **kw), getattr(torch.nn, f"ConvTranspose{nd}d")(*args, **kw), arr(2, 4, *SPATIAL[nd]),
-           dtype=dtype, call_kwargs=call)
+    compare_module_with_torch(CONVT[nd](*args, **kw), getattr(torch.nn, f"ConvTranspose{nd}d")(*args, **kw),
+                              [arr(2, 4, *SPATIAL[nd])], call, dtype=dtype)
 
 
 def test_conv_shapes_and_grad():
@@ -324,7 +265,7 @@ POOL_CASES = [
 def test_pool_vs_torch(name, args, kw, shape, dtype):
     torch = torch_or_skip()
     x = arr(*shape, low=0.1, high=2.0) if name.startswith("LP") else arr(*shape)
-    oracle(getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw), x, dtype=dtype)
+    compare_module_with_torch(getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw), [x], dtype=dtype)
 
 
 @pytest.mark.oracle
@@ -397,7 +338,8 @@ RESAMPLE_CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_resample_and_pad_vs_torch(name, args, kw, shape, dtype):
     torch = torch_or_skip()
-    oracle(getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw), arr(*shape), dtype=dtype)
+    compare_module_with_torch(getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw), [arr(*shape)],
+                              dtype=dtype)
 
 
 def test_resample_and_pad_without_torch():

@@ -349,6 +349,7 @@ def test_forward_hooks():
         lin(zoo.ones(1, 2))
     assert order == ["first", "second"]
     assert len(lin._forward_pre_hooks) == 0  # the context manager removed it
+    assert not lin._forward_pre_hooks_with_kwargs  # and its "called with kwargs" mark
     kw = []
     lin.register_forward_hook(lambda m, a, k, o: kw.append(sorted(k)), with_kwargs=True)
     lin(input=zoo.ones(1, 2))
@@ -395,6 +396,69 @@ def test_sequential_and_lists():
     assert [n for n, _ in pd.named_parameters()] == ["w"] and pd["w"].requires_grad
 
 
+def _kinds(container):
+    return [type(m).__name__ for m in container]
+
+
+def test_list_containers_index_delete_insert_and_renumber():
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.GELU()])
+    assert isinstance(ml[1:3], nn.ModuleList) and _kinds(ml[1:3]) == ["Tanh", "Sigmoid"]
+    assert [n for n, _ in ml[1:3].named_children()] == ["0", "1"]
+    ml[-1] = nn.SiLU()
+    del ml[0]
+    assert _kinds(ml) == ["Tanh", "Sigmoid", "SiLU"] and list(ml._modules) == ["0", "1", "2"]
+    del ml[0:2]
+    ml.insert(-1, nn.ReLU())  # list semantics: before the last entry
+    assert _kinds(ml) == ["ReLU", "SiLU"] and list(ml._modules) == ["0", "1"]
+    ml += [nn.Tanh()]
+    assert _kinds(ml + nn.ModuleList([nn.GELU()])) == ["ReLU", "SiLU", "Tanh", "GELU"]
+    for bad in (3, -4):
+        with pytest.raises(IndexError, match="out of range"):
+            ml[bad]
+    with pytest.raises(TypeError, match="not a Module subclass"):
+        ml.append(zoo.ones(2))
+
+    seq = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 3)), ("act", nn.Tanh()), ("out", nn.Linear(3, 1))]))
+    seq[1] = nn.ReLU()  # by position, keeping the name
+    del seq[0]
+    assert list(seq._modules) == ["act", "out"] and isinstance(seq.act, nn.ReLU)  # names kept
+    seq = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.Sigmoid())
+    del seq[-2]
+    seq.insert(1, nn.GELU())
+    assert _kinds(seq) == ["ReLU", "GELU", "Sigmoid"] and list(seq._modules) == ["0", "1", "2"]
+    assert _kinds(seq.extend([nn.SiLU()])) == ["ReLU", "GELU", "Sigmoid", "SiLU"]
+
+    pl = nn.ParameterList([zoo.ones(2)])
+    pl.extend([zoo.zeros(3), zoo.ones(1)]).append(zoo.zeros(4))
+    pl[-1] = zoo.ones(5)
+    assert [tuple(p.shape) for p in pl] == [(2,), (3,), (1,), (5,)] and len(pl) == 4
+    assert isinstance(pl[1:3], nn.ParameterList) and [tuple(p.shape) for p in pl[1:3]] == [(3,), (1,)]
+    assert isinstance(pl[-1], nn.Parameter) and [n for n, _ in pl.named_parameters()] == ["0", "1", "2", "3"]
+    with pytest.raises(IndexError, match="out of range"):
+        pl[4]
+
+
+def test_dict_containers():
+    md = nn.ModuleDict([("a", nn.ReLU()), ("b", nn.Tanh())])
+    md.update({"c": nn.GELU()})
+    assert list(md) == ["a", "b", "c"] and _kinds(md.values()) == ["ReLU", "Tanh", "GELU"]
+    assert isinstance(md.pop("b"), nn.Tanh) and "b" not in md and len(md) == 2
+    del md["a"]
+    assert [k for k, _ in md.items()] == ["c"]
+    md.clear()
+    assert len(md) == 0 and not list(md.keys())
+    pd = nn.ParameterDict([("w", zoo.ones(2)), ("b", nn.Parameter(zoo.zeros(1)))])
+    pd["v"] = zoo.ones(3)
+    del pd["w"]
+    assert list(pd) == ["b", "v"] and "v" in pd and isinstance(pd["v"], nn.Parameter)
+    assert [tuple(p.shape) for p in pd.values()] == [(1,), (3,)]
+    with pytest.raises(KeyError):
+        pd["w"]
+    assert tuple(pd.pop("b").shape) == (1,) and list(pd) == ["v"]
+    pd.clear()
+    assert len(pd) == 0 and not list(pd.named_parameters())
+
+
 # ------------------------------------------------------------------------------------------------------------
 # repr
 # ------------------------------------------------------------------------------------------------------------
@@ -414,6 +478,14 @@ def test_repr_matches_pytorch():
 
     assert repr(mlp(zoo)) == repr(mlp(torch))
     assert repr(nn.Module()) == repr(torch.nn.Module()) == "Module()"
+    for cls in ("ParameterList", "ParameterDict"):  # PyTorch names the dtype, ParameterDict the tensor type
+        for values in ([], [2], [(2, 3), ()]):
+            z = getattr(nn, cls)([zoo.ones(s) for s in values] if cls == "ParameterList" else
+                                 {str(i): zoo.ones(s, dtype=zoo.float64) for i, s in enumerate(values)})
+            t = getattr(torch.nn, cls)([torch.ones(s) for s in values] if cls == "ParameterList" else
+                                       {str(i): torch.ones(s, dtype=torch.float64) for i, s in enumerate(values)})
+            expected = repr(t).replace("torch.DoubleTensor", "torch.float64").replace("torch.", "zoo.")
+            assert repr(z) == expected
     assert repr(nn.ModuleList([nn.ReLU(), nn.Linear(1, 2)])) == repr(torch.nn.ModuleList([torch.nn.ReLU(),
                                                                                          torch.nn.Linear(1, 2)]))
 

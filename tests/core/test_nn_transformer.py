@@ -6,83 +6,13 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, check_grad, torch_or_skip
+from helpers import arr, check_grad, compare_module_with_torch, copy_weights, torch_or_skip
 
 import zoo
 import zoo.nn as nn
 import zoo.nn.functional as F
 
-TOL = {np.float32: 1e-5, np.float64: 1e-10}
 E, H, N, L, S = 8, 2, 3, 4, 6
-
-
-def assert_close(z, t, dtype, name=""):
-    """Equal within TOL[dtype], relative to the scale of the reference (float32 sums carry rounding noise
-    proportional to their largest entries, in PyTorch too)."""
-    tol = TOL[dtype]
-    np.testing.assert_allclose(z, t, rtol=tol, atol=tol * max(1.0, float(np.nanmax(np.abs(t), initial=0))),
-                               err_msg=name)
-
-
-def copy_weights(zm, tm):
-    """Load tm's state_dict into zm after checking that both have the same keys, in order, and shapes."""
-    zs, ts = zm.state_dict(), tm.state_dict()
-    assert list(zs) == list(ts)
-    for k in ts:
-        assert tuple(zs[k].shape) == tuple(ts[k].shape), k
-    zm.load_state_dict({k: zoo.tensor(v.detach().numpy()) for k, v in ts.items()})
-
-
-def oracle(zm, tm, args, kwargs=None, dtype=np.float64):
-    """Run the same module in zoo and PyTorch. ``args``: NumPy float arrays (the same array object passed twice
-    becomes the same tensor, e.g. self-attention's query/key/value); ``kwargs``: masks as NumPy arrays (bool, or
-    float cast to ``dtype``) or plain values. Compares every output, then the gradients of the inputs and of
-    every parameter for one random upstream gradient. Returns zoo's outputs."""
-    torch = torch_or_skip()
-    tdt = torch.float32 if dtype == np.float32 else torch.float64
-    tm, zm = tm.to(tdt), zm.to(zoo.float32 if dtype == np.float32 else zoo.float64)
-    copy_weights(zm, tm)
-    z_of, t_of = {}, {}
-    for a in args:
-        if id(a) not in z_of:
-            z_of[id(a)] = zoo.tensor(a.astype(dtype), requires_grad=True)
-            t_of[id(a)] = torch.tensor(a.astype(dtype), requires_grad=True)
-
-    def conv(v, to_tensor):
-        if not isinstance(v, np.ndarray):
-            return v
-        return to_tensor(v if v.dtype == bool else v.astype(dtype))
-
-    kwargs = kwargs or {}
-    z_out = zm(*[z_of[id(a)] for a in args], **{k: conv(v, zoo.tensor) for k, v in kwargs.items()})
-    t_out = tm(*[t_of[id(a)] for a in args], **{k: conv(v, torch.tensor) for k, v in kwargs.items()})
-    z_outs = z_out if isinstance(z_out, tuple) else (z_out,)
-    t_outs = t_out if isinstance(t_out, tuple) else (t_out,)
-    assert len(z_outs) == len(t_outs)
-    rng = np.random.default_rng(7)
-    z_loss = t_loss = 0
-    for zo, to in zip(z_outs, t_outs):
-        if to is None:
-            assert zo is None
-            continue
-        zn, tn = zo.detach().numpy(), to.detach().numpy()
-        assert zn.shape == tn.shape and zn.dtype == tn.dtype
-        assert_close(zn, tn, dtype)
-        w = rng.standard_normal(tn.shape).astype(dtype)
-        z_loss = z_loss + (zo * zoo.tensor(w)).sum()
-        t_loss = t_loss + (to * torch.tensor(w)).sum()
-    z_loss.backward()
-    t_loss.backward()
-    for key, zi in z_of.items():
-        assert_close(zi.grad.numpy(), t_of[key].grad.numpy(), dtype, "input")
-    t_params = dict(tm.named_parameters())
-    for name, p in zm.named_parameters():
-        tg = t_params[name].grad
-        if tg is None:
-            assert p.grad is None or not p.grad.numpy().any(), name
-        else:
-            assert_close(p.grad.numpy(), tg.numpy(), dtype, name)
-    return z_outs
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -151,8 +81,8 @@ def test_mha_vs_torch(config, mask, need_weights, average):
     s = L if self_attention else S
     kw = dict(make_masks(mask, N, L, s), need_weights=need_weights, average_attn_weights=average)
     torch.manual_seed(0)
-    out = oracle(nn.MultiheadAttention(E, H, **cfg), torch.nn.MultiheadAttention(E, H, **cfg),
-                 mha_inputs(cfg, self_attention, s=s), kw)
+    out = compare_module_with_torch(nn.MultiheadAttention(E, H, **cfg), torch.nn.MultiheadAttention(E, H, **cfg),
+                                    mha_inputs(cfg, self_attention, s=s), kw)
     assert out[0].shape == ((N, L, E) if cfg.get("batch_first") else (L, N, E))
     if need_weights:
         s += 2 if cfg.get("add_bias_kv") else 0  # bias_k and the zero-attention key are appended to the keys
@@ -164,8 +94,8 @@ def test_mha_vs_torch(config, mask, need_weights, average):
 @pytest.mark.parametrize("mask", MASK_KINDS)
 def test_mha_float32_vs_torch(mask, need_weights):
     torch = torch_or_skip()
-    oracle(nn.MultiheadAttention(E, H), torch.nn.MultiheadAttention(E, H), mha_inputs({}, False),
-           dict(make_masks(mask, N, L, S), need_weights=need_weights), dtype=np.float32)
+    compare_module_with_torch(nn.MultiheadAttention(E, H), torch.nn.MultiheadAttention(E, H), mha_inputs({}, False),
+                              dict(make_masks(mask, N, L, S), need_weights=need_weights), dtype=np.float32)
 
 
 @pytest.mark.oracle
@@ -176,8 +106,8 @@ def test_mha_unbatched_vs_torch(config, mask, need_weights, average):
     torch = torch_or_skip()
     cfg = MHA_CONFIGS[config]
     kw = dict(make_masks(mask, 1, L, S, batched=False), need_weights=need_weights, average_attn_weights=average)
-    out = oracle(nn.MultiheadAttention(E, H, **cfg), torch.nn.MultiheadAttention(E, H, **cfg),
-                 mha_inputs(cfg, False, batched=False), kw)
+    out = compare_module_with_torch(nn.MultiheadAttention(E, H, **cfg), torch.nn.MultiheadAttention(E, H, **cfg),
+                                    mha_inputs(cfg, False, batched=False), kw)
     assert out[0].shape == (L, E)
 
 
@@ -192,7 +122,7 @@ def test_mha_is_causal_vs_torch(need_weights, with_kpm):
     kw = {"attn_mask": causal, "is_causal": True, "need_weights": need_weights}
     if with_kpm:
         kw["key_padding_mask"] = _blocked((N, L), 3)
-    oracle(nn.MultiheadAttention(E, H), torch.nn.MultiheadAttention(E, H), mha_inputs({}, True), kw)
+    compare_module_with_torch(nn.MultiheadAttention(E, H), torch.nn.MultiheadAttention(E, H), mha_inputs({}, True), kw)
 
 
 @pytest.mark.oracle
@@ -369,8 +299,8 @@ def encoder_masks(kind, n_len, batched=True):
 def test_encoder_layer_vs_torch(config, masks):
     torch = torch_or_skip()
     cfg = dict(LAYER_CONFIGS[config], dim_feedforward=FF, dropout=0.0)
-    oracle(nn.TransformerEncoderLayer(D, 2, **cfg), torch.nn.TransformerEncoderLayer(D, 2, **cfg),
-           [seq(5, cfg.get("batch_first", False), 1)], encoder_masks(masks, 5))
+    compare_module_with_torch(nn.TransformerEncoderLayer(D, 2, **cfg), torch.nn.TransformerEncoderLayer(D, 2, **cfg),
+                              [seq(5, cfg.get("batch_first", False), 1)], encoder_masks(masks, 5))
 
 
 @pytest.mark.oracle
@@ -381,7 +311,7 @@ def test_encoder_layer_activations_vs_torch(activation):
     zm = nn.TransformerEncoderLayer(D, 2, FF, 0.0, activation=za)
     tm = torch.nn.TransformerEncoderLayer(D, 2, FF, 0.0, activation=ta)
     assert zm.activation_relu_or_gelu == tm.activation_relu_or_gelu
-    oracle(zm, tm, [seq(5, False, 1)], encoder_masks("bool", 5))
+    compare_module_with_torch(zm, tm, [seq(5, False, 1)], encoder_masks("bool", 5))
 
 
 @pytest.mark.oracle
@@ -392,7 +322,8 @@ def test_encoder_layer_unbatched_float32_and_eval_vs_torch(dtype):
     zm, tm = nn.TransformerEncoderLayer(D, 2, FF, 0.3), torch.nn.TransformerEncoderLayer(D, 2, FF, 0.3)
     zm.eval()
     tm.eval()
-    oracle(zm, tm, [seq(5, False, 1, batched=False)], encoder_masks("bool", 5, batched=False), dtype=dtype)
+    compare_module_with_torch(zm, tm, [seq(5, False, 1, batched=False)], encoder_masks("bool", 5, batched=False),
+                              dtype=dtype)
 
 
 def decoder_masks(kind, t_len, m_len):
@@ -413,8 +344,8 @@ def test_decoder_layer_vs_torch(config, masks):
     torch = torch_or_skip()
     cfg = dict(LAYER_CONFIGS[config], dim_feedforward=FF, dropout=0.0)
     bf = cfg.get("batch_first", False)
-    oracle(nn.TransformerDecoderLayer(D, 2, **cfg), torch.nn.TransformerDecoderLayer(D, 2, **cfg),
-           [seq(4, bf, 1), seq(6, bf, 2)], decoder_masks(masks, 4, 6))
+    compare_module_with_torch(nn.TransformerDecoderLayer(D, 2, **cfg), torch.nn.TransformerDecoderLayer(D, 2, **cfg),
+                              [seq(4, bf, 1), seq(6, bf, 2)], decoder_masks(masks, 4, 6))
 
 
 @pytest.mark.oracle
@@ -422,9 +353,9 @@ def test_decoder_layer_vs_torch(config, masks):
 def test_decoder_layer_activations_vs_torch(activation):
     torch = torch_or_skip()
     za, ta = _activations(torch)[activation]
-    oracle(nn.TransformerDecoderLayer(D, 2, FF, 0.0, activation=za),
-           torch.nn.TransformerDecoderLayer(D, 2, FF, 0.0, activation=ta), [seq(4, False, 1), seq(6, False, 2)],
-           decoder_masks("bool", 4, 6))
+    compare_module_with_torch(nn.TransformerDecoderLayer(D, 2, FF, 0.0, activation=za),
+                              torch.nn.TransformerDecoderLayer(D, 2, FF, 0.0, activation=ta),
+                              [seq(4, False, 1), seq(6, False, 2)], decoder_masks("bool", 4, 6))
 
 
 @pytest.mark.oracle
@@ -440,7 +371,7 @@ def test_encoder_stack_vs_torch(masks, norm):
     tl = torch.nn.TransformerEncoderLayer(D, 2, FF, 0.0, norm_first=True)
     zm = nn.TransformerEncoder(zl, 3, nn.LayerNorm(D) if norm else None)
     tm = torch.nn.TransformerEncoder(tl, 3, torch.nn.LayerNorm(D) if norm else None, enable_nested_tensor=False)
-    oracle(zm, tm, [seq(5, False, 1)], kw)
+    compare_module_with_torch(zm, tm, [seq(5, False, 1)], kw)
 
 
 @pytest.mark.oracle
@@ -450,7 +381,7 @@ def test_decoder_stack_vs_torch(masks):
     zm = nn.TransformerDecoder(nn.TransformerDecoderLayer(D, 2, FF, 0.0, batch_first=True), 2, nn.LayerNorm(D))
     tm = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(D, 2, FF, 0.0, batch_first=True), 2,
                                      torch.nn.LayerNorm(D))
-    oracle(zm, tm, [seq(4, True, 1), seq(6, True, 2)], decoder_masks(masks, 4, 6))
+    compare_module_with_torch(zm, tm, [seq(4, True, 1), seq(6, True, 2)], decoder_masks(masks, 4, 6))
 
 
 @pytest.mark.oracle
@@ -463,7 +394,7 @@ def test_transformer_vs_torch(batch_first):
     zm, tm = nn.Transformer(**cfg), torch.nn.Transformer(**cfg)
     kw = {"tgt_mask": np.where(np.triu(np.ones((4, 4), bool), 1), -np.inf, 0.0), "tgt_is_causal": True,
           "src_key_padding_mask": _blocked((N, 5), 1), "memory_key_padding_mask": _blocked((N, 5), 1)}
-    oracle(zm, tm, [seq(5, batch_first, 1), seq(4, batch_first, 2)], kw)
+    compare_module_with_torch(zm, tm, [seq(5, batch_first, 1), seq(4, batch_first, 2)], kw)
     mask = nn.Transformer.generate_square_subsequent_mask(4)
     np.testing.assert_array_equal(mask.numpy(), torch.nn.Transformer.generate_square_subsequent_mask(4).numpy())
     assert mask.dtype == zoo.float32

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, to_numpy, torch_or_skip
+from helpers import arr, copy_weights, to_numpy, torch_or_skip
 
 import zoo
 import zoo.nn as nn
@@ -204,6 +204,6 @@ def test_vector_conversion_vs_torch():
     torch = torch_or_skip()
     t = torch.nn.Linear(3, 2)
     z = nn.Linear(3, 2)
-    z.load_state_dict({k: zoo.tensor(v.numpy()) for k, v in t.state_dict().items()})
+    copy_weights(z, t)
     np.testing.assert_array_equal(to_numpy(parameters_to_vector(z.parameters())),
                                   torch.nn.utils.parameters_to_vector(t.parameters()).detach().numpy())

@@ -1,26 +1,10 @@
 """Pooling: gradchecks for every op and option, PyTorch oracles (values, indices, gradients), errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch
+from helpers import arr, check_grad, compare_with_torch, swap_last, torch_functional as tF
 
 import zoo
 import zoo.nn.functional as F
-from zoo.core.autograd.function import Function
-
-
-class _SwapLast(Function):
-    """A local view swapping the last two axes (non-contiguous inputs without the shape ops)."""
-    is_view = True
-
-    def forward(self, x):
-        return x.swapaxes(-1, -2)
-
-    def backward(self, g):
-        return g.swapaxes(-1, -2)
-
-
-def tF():
-    return pytest.importorskip("torch").nn.functional
 
 
 def distinct(*shape, seed=0):
@@ -58,7 +42,7 @@ def test_max_pool_grad(kw, device):
 def test_max_pool_unbatched_noncontiguous_3d_grad():
     check_grad(lambda x: F.max_pool2d(x, 2, padding=1), distinct(2, 5, 4))
     check_grad(lambda x: F.max_pool1d(x, 3, stride=2), distinct(3, 8))
-    check_grad(lambda x: F.max_pool2d(_SwapLast().apply(x), 3, stride=1), distinct(1, 2, 5, 4))
+    check_grad(lambda x: F.max_pool2d(swap_last(x), 3, stride=1), distinct(1, 2, 5, 4))
     check_grad(lambda x: F.max_pool3d(x, 2, padding=1, stride=(1, 2, 2)), distinct(1, 2, 3, 4, 3))
 
 
@@ -72,7 +56,7 @@ def test_avg_pool_grad(kw, device):
 def test_avg_pool_unbatched_noncontiguous_3d_grad():
     check_grad(lambda x: F.avg_pool2d(x, 2, padding=1), arr(2, 5, 4))
     check_grad(lambda x: F.avg_pool1d(x, 3, stride=2, ceil_mode=True), arr(3, 8))
-    check_grad(lambda x: F.avg_pool2d(_SwapLast().apply(x), 3, stride=1), arr(1, 2, 5, 4))
+    check_grad(lambda x: F.avg_pool2d(swap_last(x), 3, stride=1), arr(1, 2, 5, 4))
     check_grad(lambda x: F.avg_pool3d(x, 2, padding=1, count_include_pad=False), arr(1, 2, 3, 4, 3))
 
 
@@ -93,7 +77,7 @@ def test_adaptive_pool1d_grad(out):
 def test_adaptive_pool3d_and_noncontiguous_grad():
     check_grad(lambda x: F.adaptive_avg_pool3d(x, (2, None, 3)), arr(1, 2, 3, 4, 5))
     check_grad(lambda x: F.adaptive_max_pool3d(x, (2, 1, 3)), distinct(1, 2, 3, 4, 5))
-    check_grad(lambda x: F.adaptive_avg_pool2d(_SwapLast().apply(x), (2, 3)), arr(1, 2, 5, 4))
+    check_grad(lambda x: F.adaptive_avg_pool2d(swap_last(x), (2, 3)), arr(1, 2, 5, 4))
 
 
 def test_max_unpool_and_lp_pool_grad():

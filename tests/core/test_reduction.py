@@ -3,29 +3,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch
+from helpers import arr, check_grad, compare_with_torch, swap_last as T, torch_or_skip
 
 import zoo
-from zoo.core.autograd.function import Function
-
-
-class _Transpose(Function):
-    """A local transpose (view), so these tests do not depend on the shape ops."""
-    is_view = True
-
-    def forward(self, x):
-        return x.T
-
-    def backward(self, g):
-        return g.T
-
-
-def T(x):
-    return _Transpose().apply(x)
-
-
-def torch_mod():
-    return pytest.importorskip("torch")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -71,7 +51,7 @@ def test_sum_empty():
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("op", ["sum", "mean"])
 def test_sum_mean_vs_torch(op, dim, keepdim, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     x = arr(2, 3, 4, dtype=np.float32)
     if dim is None:
         compare_with_torch(lambda a: getattr(zoo, op)(a), lambda a: getattr(torch, op)(a), x, device=device)
@@ -82,7 +62,7 @@ def test_sum_mean_vs_torch(op, dim, keepdim, device):
 
 @pytest.mark.oracle
 def test_sum_mean_dtype_arg_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     x = arr(3, 4, dtype=np.float32)
     compare_with_torch(lambda a: zoo.sum(a, 1, dtype=zoo.float64), lambda a: torch.sum(a, 1, dtype=torch.float64), x)
     compare_with_torch(lambda a: a.mean(0, True, dtype=zoo.float64), lambda a: a.mean(0, True, dtype=torch.float64),
@@ -160,7 +140,7 @@ def test_prod_noncontiguous_0d_empty():
 @pytest.mark.oracle
 @pytest.mark.parametrize("zeros", [(), ((0, 1),), ((0, 1), (0, 2))])
 def test_prod_vs_torch(zeros):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = _with_zeros(2, 4, zeros=zeros).astype(np.float32)
     compare_with_torch(lambda x: zoo.prod(x), lambda x: torch.prod(x), a)
     compare_with_torch(lambda x: zoo.prod(x, 1), lambda x: torch.prod(x, 1), a)
@@ -204,14 +184,14 @@ def test_var_std_noncontiguous():
 @pytest.mark.parametrize("kw", VAR_CASES)
 @pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
 def test_var_std_vs_torch(op, kw, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     compare_with_torch(lambda x: getattr(zoo, op)(x, **kw), lambda x: getattr(torch, op)(x, **kw),
                        arr(3, 4, 2, dtype=np.float32), device=device, atol=1e-5)
 
 
 @pytest.mark.oracle
 def test_var_positional_forms_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = arr(3, 4, dtype=np.float32)
     compare_with_torch(lambda x: x.var(0, False), lambda x: x.var(0, False), a)
     compare_with_torch(lambda x: x.std(False), lambda x: x.std(False), a)
@@ -220,7 +200,7 @@ def test_var_positional_forms_vs_torch():
 
 @pytest.mark.oracle
 def test_std_of_constant_has_zero_grad():
-    torch_mod()
+    torch_or_skip()
     compare_with_torch(lambda x: x.std(1), lambda x: x.std(1), np.ones((2, 3), np.float32))
     compare_with_torch(lambda x: x.std(), lambda x: x.std(), np.full(4, 2.0, np.float32))
 
@@ -282,7 +262,7 @@ def test_amax_ties_share_gradient():
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_max_min_dim_vs_torch(op, dim, keepdim, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     compare_with_torch(lambda x: getattr(x, op)(dim, keepdim), lambda x: getattr(x, op)(dim, keepdim),
                        arr(3, 4, 5, dtype=np.float32), device=device)
     compare_with_torch(lambda x: getattr(zoo, op)(x, dim=dim), lambda x: getattr(torch, op)(x, dim=dim),
@@ -291,7 +271,7 @@ def test_max_min_dim_vs_torch(op, dim, keepdim, device):
 
 @pytest.mark.oracle
 def test_max_min_ties_and_full_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = np.array([[1, 3, 3, 0], [2, 2, 2, 2], [5, 1, 5, 5]], np.float32)
     for op in ("max", "min", "amax", "amin"):
         compare_with_torch(lambda x: getattr(x, op)(), lambda x: getattr(x, op)(), a)
@@ -305,7 +285,7 @@ def test_max_min_ties_and_full_vs_torch():
 
 @pytest.mark.oracle
 def test_max_min_other_tensor_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     a, b = arr(3, 4, dtype=np.float32), arr(4, seed=1, dtype=np.float32)
     compare_with_torch(lambda x, y: zoo.max(x, y), lambda x, y: torch.max(x, y), a, b)
     compare_with_torch(lambda x, y: x.min(y), lambda x, y: x.min(y), a, b)
@@ -337,7 +317,7 @@ def test_max_integer_tensors():
 @pytest.mark.oracle
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
 def test_argmax_argmin_vs_torch(op):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = arr(3, 4, 5, dtype=np.float32)
     for kw in (dict(), dict(keepdim=True), dict(dim=1), dict(dim=-1, keepdim=True), dict(dim=0)):
         compare_with_torch(lambda x: getattr(zoo, op)(x, **kw), lambda x: getattr(torch, op)(x, **kw), a, grad=False)
@@ -349,7 +329,7 @@ def test_argmax_argmin_vs_torch(op):
 
 @pytest.mark.oracle
 def test_aminmax_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = np.array([[1, 3, 3, 0], [2, 2, 2, 2], [5, 1, 5, 5]], np.float32)
     compare_with_torch(lambda x: zoo.aminmax(x), lambda x: torch.aminmax(x), a)
     compare_with_torch(lambda x: x.aminmax(dim=1, keepdim=True), lambda x: x.aminmax(dim=1, keepdim=True), a)
@@ -395,7 +375,7 @@ def test_logsumexp_grad(dim, keepdim, device):
 
 @pytest.mark.oracle
 def test_logsumexp_vs_torch_and_stable(device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = arr(3, 4, dtype=np.float32) * 1000  # naive exp would overflow
     compare_with_torch(lambda x: x.logsumexp(1), lambda x: x.logsumexp(1), a, device=device, rtol=1e-5, atol=1e-3)
     compare_with_torch(lambda x: zoo.logsumexp(x, (0, 1), True), lambda x: torch.logsumexp(x, (0, 1), True), a,
@@ -439,7 +419,7 @@ def test_cum_0d_and_empty():
 @pytest.mark.oracle
 @pytest.mark.parametrize("zeros", [(), ((0, 1),), ((0, 1), (0, 3))])
 def test_cumsum_cumprod_vs_torch(zeros, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = _with_zeros(3, 4, zeros=zeros).astype(np.float32)
     for op in ("cumsum", "cumprod"):
         compare_with_torch(lambda x: getattr(zoo, op)(x, 1), lambda x: getattr(torch, op)(x, 1), a, device=device)
@@ -478,7 +458,7 @@ def test_norm_grad(kw, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("kw", NORM_CASES + [dict(p=0), dict(p=0, dim=1)])
 def test_norm_vs_torch(kw, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = arr(3, 4, dtype=np.float32)
     compare_with_torch(lambda x: zoo.norm(x, **kw), lambda x: torch.norm(x, **kw), a, device=device, atol=1e-5)
 
@@ -486,7 +466,7 @@ def test_norm_vs_torch(kw, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("p", [2, 1, 3, 0.5, float("inf")])
 def test_norm_at_zero_vs_torch(p):
-    torch_mod()
+    torch_or_skip()
     z = np.array([[0.0, 0.0, 0.0], [0.0, 2.0, -2.0]], np.float32)
     compare_with_torch(lambda x: x.norm(p, dim=1), lambda x: x.norm(p, dim=1), z)
     compare_with_torch(lambda x: x.norm(p), lambda x: x.norm(p), z)
@@ -500,7 +480,7 @@ def test_norm_p2_zero_gradient_is_zero():
 
 @pytest.mark.oracle
 def test_norm_dtype_vs_torch():
-    torch = torch_mod()
+    torch = torch_or_skip()
     compare_with_torch(lambda x: zoo.norm(x, 2, 0, True, dtype=zoo.float64),
                        lambda x: torch.norm(x, 2, 0, True, dtype=torch.float64), arr(3, 4, dtype=np.float32))
 
@@ -525,7 +505,7 @@ def test_norm_errors():
 @pytest.mark.parametrize("op", ["all", "any"])
 @pytest.mark.parametrize("np_dtype", [np.bool_, np.uint8, np.int64, np.float32])
 def test_all_any_vs_torch(op, np_dtype, device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = np.array([[1, 0, 2], [3, 4, 5]]).astype(np_dtype)
     for kw in (dict(), dict(dim=1), dict(dim=0, keepdim=True), dict(dim=(0, 1))):
         compare_with_torch(lambda x: getattr(zoo, op)(x, **kw), lambda x: getattr(torch, op)(x, **kw), a,
@@ -536,7 +516,7 @@ def test_all_any_vs_torch(op, np_dtype, device):
 
 @pytest.mark.oracle
 def test_count_nonzero_vs_torch(device):
-    torch = torch_mod()
+    torch = torch_or_skip()
     a = np.array([[1, 0, 2], [0, 0, 5]], np.float32)
     for kw in (dict(), dict(dim=1), dict(dim=(0, 1)), dict(dim=-2)):
         compare_with_torch(lambda x: zoo.count_nonzero(x, **kw), lambda x: torch.count_nonzero(x, **kw), a,

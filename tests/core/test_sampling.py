@@ -2,26 +2,10 @@
 (forward + backward), float32, errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch
+from helpers import arr, check_grad, compare_with_torch, swap_last, torch_functional as tF
 
 import zoo
 import zoo.nn.functional as F
-from zoo.core.autograd.function import Function
-
-
-class _SwapLast(Function):
-    """A local view swapping the last two axes (non-contiguous inputs without the shape ops)."""
-    is_view = True
-
-    def forward(self, x):
-        return x.swapaxes(-1, -2)
-
-    def backward(self, g):
-        return g.swapaxes(-1, -2)
-
-
-def tF():
-    return pytest.importorskip("torch").nn.functional
 
 
 PADS = [((1, 2), "constant"), ((1, 2, 0, 3), "constant"), ((-1, 2, 1, -2), "constant"),
@@ -44,7 +28,7 @@ def test_pad_1d_3d_value_noncontiguous_grad():
     check_grad(lambda x: F.pad(x, (2, 3), "replicate"), arr(2, 3, 5))
     check_grad(lambda x: F.pad(x, (1, 0, 2, 1, 1, 1), "circular"), arr(1, 2, 3, 4, 3))
     check_grad(lambda x: F.pad(x, (1, 2), value=3.5), arr(3))
-    check_grad(lambda x: F.pad(_SwapLast().apply(x), (1, 2, 2, 1), "reflect"), arr(1, 2, 5, 4))
+    check_grad(lambda x: F.pad(swap_last(x), (1, 2, 2, 1), "reflect"), arr(1, 2, 5, 4))
     check_grad(lambda x: F.pad(x, (1, 1)), np.zeros((2, 0)))
 
 
@@ -114,7 +98,7 @@ def test_interpolate_trilinear_same_size_noncontiguous_grad():
     check_grad(lambda x: F.interpolate(x, size=(3, 2, 4), mode="trilinear"), arr(1, 1, 2, 3, 2))
     check_grad(lambda x: F.interpolate(x, scale_factor=1.1, mode="bicubic"), arr(1, 1, 5, 6))  # same size
     check_grad(lambda x: F.interpolate(x, scale_factor=1.0, mode="bilinear"), arr(1, 1, 3, 4))  # identity copy
-    check_grad(lambda x: F.interpolate(_SwapLast().apply(x), size=(5, 2), mode="bilinear"), arr(1, 2, 3, 4))
+    check_grad(lambda x: F.interpolate(swap_last(x), size=(5, 2), mode="bilinear"), arr(1, 2, 3, 4))
 
 
 @pytest.mark.oracle
@@ -219,7 +203,7 @@ def test_pixel_shuffle_grad(device):
     check_grad(lambda x: F.pixel_shuffle(x, 2), arr(2, 8, 3, 2), device=device)
     check_grad(lambda x: F.pixel_unshuffle(x, 2), arr(2, 2, 4, 6), device=device)
     check_grad(lambda x: F.pixel_shuffle(x, 3), arr(9, 2, 1))  # unbatched
-    check_grad(lambda x: F.pixel_shuffle(_SwapLast().apply(x), 2), arr(1, 4, 3, 2))
+    check_grad(lambda x: F.pixel_shuffle(swap_last(x), 2), arr(1, 4, 3, 2))
 
 
 def test_pixel_shuffle_roundtrip():

@@ -8,7 +8,125 @@ from .module import Module
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
-class Sequential(Module):
+def _index(idx, n):
+    idx = operator.index(idx)
+    if not -n <= idx < n:
+        raise IndexError(f"index {idx} is out of range for a container of length {n}")
+    return idx % n
+
+
+def _renumber(container, values):
+    """Store ``values`` as the container's modules under the keys "0", "1", ... (after a deletion or an
+    insertion), checking each with add_module."""
+    container._modules.clear()
+    for i, m in enumerate(values):
+        container.add_module(str(i), m)
+
+
+class _ListContainer(Module):
+    """List behaviour shared by Sequential, ModuleList and ParameterList: the entries of one registry
+    (``_entries``), appended under the keys "0", "1", ...; ``_put(key, value)`` checks and stores one entry."""
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries().values())
+
+    def append(self, value):
+        self._put(str(len(self)), value)
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+
+class _NumberedList(_ListContainer):
+    """ModuleList and ParameterList: entries always keyed "0" to "n-1", so indexing is a dict lookup."""
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self)[idx])
+        return self._entries()[str(_index(idx, len(self)))]
+
+    def __setitem__(self, idx, value):
+        self._put(str(_index(idx, len(self))), value)
+
+
+class _DictContainer(Module):
+    """Dict behaviour shared by ModuleDict and ParameterDict over one registry (``_entries``); ``_put(key,
+    value)`` checks and stores one entry."""
+
+    def __getitem__(self, key):
+        return self._entries()[key]
+
+    def __setitem__(self, key, value):
+        self._put(key, value)
+
+    def __delitem__(self, key):
+        del self._entries()[key]
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries())
+
+    def __contains__(self, key):
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def values(self):
+        return self._entries().values()
+
+    def items(self):
+        return self._entries().items()
+
+    def pop(self, key):
+        return self._entries().pop(key)
+
+    def clear(self):
+        self._entries().clear()
+
+    def update(self, values):
+        for key, value in values.items() if hasattr(values, "items") else values:
+            self[key] = value
+
+
+class _ModuleEntries:
+    """Entries are submodules (``_modules``), stored through add_module."""
+
+    def _entries(self):
+        return self._modules
+
+    def _put(self, key, module):
+        self.add_module(key, module)
+
+
+class _ParameterEntries:
+    """Entries are parameters (``_parameters``); plain tensors are wrapped as Parameters."""
+
+    def _entries(self):
+        return self._parameters
+
+    def _put(self, key, value):
+        self.register_parameter(key, value if isinstance(value, Parameter) else Parameter(value))
+
+    def _describe(self, keys, kind):
+        """PyTorch's extra_repr lines: ``  (key): Parameter containing: [<kind(p)> of size 2x3]``, plus the device
+        when not cpu."""
+        lines = []
+        for k, p in zip(keys, self._parameters.values()):
+            where = "" if p.device.type == "cpu" else f" ({p.device})"
+            lines.append(f"  ({k}): Parameter containing: [{kind(p)} of size {'x'.join(map(str, p.shape))}{where}]")
+        return "\n".join(lines)
+
+
+class Sequential(_ModuleEntries, _ListContainer):
     """Modules applied in order: ``Sequential(a, b, c)`` or ``Sequential(OrderedDict(name=module, ...))``."""
 
     def __init__(self, *args):
@@ -38,50 +156,20 @@ class Sequential(Module):
         keys = list(self._modules.keys())
         for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]):
             del self._modules[key]
-        self._renumber()
-
-    def _renumber(self):
         if all(k.isdigit() for k in self._modules):
-            items = list(self._modules.values())
-            self._modules.clear()
-            for i, m in enumerate(items):
-                self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+            _renumber(self, list(self._modules.values()))
 
     def insert(self, index, module):
-        items = list(self._modules.values())
-        items.insert(index if index >= 0 else len(items) + index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
+        values = list(self._modules.values())
+        values.insert(index if index >= 0 else len(values) + index, module)
+        _renumber(self, values)
         return self
 
     def __add__(self, other):
         return Sequential(*self, *other)
 
 
-def _index(idx, n):
-    idx = operator.index(idx)
-    if not -n <= idx < n:
-        raise IndexError(f"index {idx} is out of range for a container of length {n}")
-    return idx % n
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleEntries, _NumberedList):
     """A list of modules whose parameters are registered (indexable like a list)."""
 
     def __init__(self, modules=None):
@@ -89,26 +177,10 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self)))]
-
-    def __setitem__(self, idx, module):
-        self.add_module(str(_index(idx, len(self))), module)
-
     def __delitem__(self, idx):
-        items = list(self._modules.values())
-        del items[idx if isinstance(idx, slice) else _index(idx, len(items))]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        values = list(self._modules.values())
+        del values[idx if isinstance(idx, slice) else _index(idx, len(values))]
+        _renumber(self, values)
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -116,21 +188,10 @@ class ModuleList(Module):
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index, module):
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        values = list(self._modules.values())
+        values.insert(index, module)
+        _renumber(self, values)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward; iterate over its modules")
@@ -150,7 +211,7 @@ class ModuleList(Module):
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class ModuleDict(_ModuleEntries, _DictContainer):
     """A dict of modules whose parameters are registered."""
 
     def __init__(self, modules=None):
@@ -158,85 +219,22 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
-    def __setitem__(self, key, module):
-        self.add_module(key, module)
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-    def pop(self, key):
-        return self._modules.pop(key)
-
-    def clear(self):
-        self._modules.clear()
-
-    def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
-
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward; index it by name")
 
 
-class ParameterList(Module):
+class ParameterList(_ParameterEntries, _NumberedList):
     """A list of Parameters registered with the module."""
 
     def __init__(self, values=None):
         super().__init__()
-        for v in values or ():
-            self.append(v)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ParameterList(list(self)[idx])
-        return self._parameters[str(_index(idx, len(self)))]
-
-    def __setitem__(self, idx, param):
-        self.register_parameter(str(_index(idx, len(self))), _as_parameter(param))
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters.values())
-
-    def append(self, value):
-        self.register_parameter(str(len(self)), _as_parameter(value))
-        return self
-
-    def extend(self, values):
-        for v in values:
-            self.append(v)
-        return self
+        self.extend(values or ())
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for i, p in enumerate(self))
+        return self._describe(range(len(self)), lambda p: p.dtype)
 
 
-class ParameterDict(Module):
+class ParameterDict(_ParameterEntries, _DictContainer):
     """A dict of Parameters registered with the module."""
 
     def __init__(self, parameters=None):
@@ -244,42 +242,5 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        return self._parameters[key]
-
-    def __setitem__(self, key, value):
-        self.register_parameter(key, _as_parameter(value))
-
-    def __delitem__(self, key):
-        del self._parameters[key]
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def values(self):
-        return self._parameters.values()
-
-    def items(self):
-        return self._parameters.items()
-
-    def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
-
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for k, p in self.items())
-
-
-def _as_parameter(value):
-    return value if isinstance(value, Parameter) else Parameter(value)
+        return self._describe(self._parameters, lambda p: p.type())  # PyTorch names the tensor type here

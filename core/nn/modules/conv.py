@@ -1,20 +1,12 @@
 """Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with PyTorch's parameters, init and repr."""
 import math
 
-from ... import creation
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
 from .module import Module
+from .utils import _new_parameter, _ntuple
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
-
-
-def _ntuple(value, n):
-    """``value`` as an n-tuple: a sequence is kept as a tuple, a scalar is repeated (PyTorch's _single/_pair...)."""
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return (value,) * n
 
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -73,11 +65,8 @@ class _ConvNd(Module):
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(padding) for _ in range(2)]
         shape = (in_channels, out_channels // groups) if self._transposed else (out_channels, in_channels // groups)
-        self.weight = Parameter(creation.empty(*shape, *kernel_size, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _new_parameter((*shape, *kernel_size), device, dtype)
+        self.register_parameter("bias", _new_parameter(out_channels, device, dtype, bias))
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -1,11 +1,10 @@
 """Linear layers: Identity, Linear, Bilinear (and LazyLinear, which zoo does not support)."""
 import math
 
-from ...creation import empty
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
 from .module import Module
+from .utils import _new_parameter
 
 __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
 
@@ -33,11 +32,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _new_parameter((out_features, in_features), device, dtype)
+        self.register_parameter("bias", _new_parameter(out_features, device, dtype, bias))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -66,11 +62,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _new_parameter((out_features, in1_features, in2_features), device, dtype)
+        self.register_parameter("bias", _new_parameter(out_features, device, dtype, bias))
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -1,5 +1,4 @@
 """Module: the base of every layer, with PyTorch's registration, traversal, state_dict and hook semantics."""
-import itertools
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -7,6 +6,7 @@ import numpy as np
 from ... import dtypes
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor, parse_to_args
+from ...utils.hooks import add_hook
 from ..parameter import Parameter
 
 __all__ = ["Module"]
@@ -26,23 +26,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
             return "<All keys matched successfully>"
         return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys}, "
                 f"mismatched_keys={self.mismatched_keys})")
-
-
-class _RemovableHandle:
-    _ids = itertools.count()
-
-    def __init__(self, hooks):
-        self.hooks = hooks
-        self.id = next(self._ids)
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class Module:
@@ -91,23 +74,12 @@ class Module:
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` (or ``(module, args, kwargs)``) runs before forward and may replace the inputs."""
-        handle = _RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs.add(handle.id)
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(self._forward_pre_hooks, hook, prepend,
+                        (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ())
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output)`` runs after forward and may replace the output."""
-        handle = _RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs.add(handle.id)
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(self._forward_hooks, hook, prepend, (self._forward_hooks_with_kwargs,) if with_kwargs else ())
 
     def register_full_backward_hook(self, hook, prepend=False):
         raise NotImplementedError("Module.register_full_backward_hook is not supported by zoo; use "

@@ -1,7 +1,7 @@
 """Pooling layers: max, average, adaptive, Lp pooling and max-unpooling over 1, 2 and 3 spatial dims."""
 from .. import functional as F
-from .conv import _ntuple
 from .module import Module
+from .utils import _ntuple
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",

@@ -10,7 +10,62 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
-class Embedding(Module):
+def _padding_index(padding_idx, num_embeddings, name):
+    """``padding_idx`` counted from the start, after checking that it names a row (``name`` spells it in the
+    error, as PyTorch's two layers do)."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(f"{name} must be within num_embeddings")
+    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
+def _pretrained_shape(embeddings):
+    """(rows, columns) of a from_pretrained table, which must be 2-D."""
+    if embeddings.dim() != 2:
+        raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                             f"{tuple(embeddings.shape)}")
+    return embeddings.shape
+
+
+class _EmbeddingTable(Module):
+    """The (num_embeddings, embedding_dim) ``weight`` that Embedding and EmbeddingBag look rows up in."""
+
+    def _set_weight(self, _weight, requires_grad, device, dtype):
+        """``_weight`` (checked to be (num_embeddings, embedding_dim)) as the weight, or a new one that
+        reset_parameters initialises."""
+        shape = [self.num_embeddings, self.embedding_dim]
+        if _weight is None:
+            self.weight = Parameter(empty(shape, device=device, dtype=dtype), requires_grad=requires_grad)
+            self.reset_parameters()
+            return
+        if list(_weight.shape) != shape:
+            raise AssertionError(f"Shape of weight does not match num_embeddings and embedding_dim: got "
+                                 f"{list(_weight.shape)}, expected {shape}")
+        self.weight = Parameter(_weight, requires_grad=requires_grad)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self):
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+    def _lookup_repr(self):
+        """The lookup options that differ from their defaults, as extra_repr shows them."""
+        s = ""
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        return s
+
+
+class Embedding(_EmbeddingTable):
     """Rows of ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1), picked by integer ids.
 
     ``padding_idx`` (negative counts from the end) gets a zero row at init and no gradient; ``max_norm``
@@ -23,34 +78,12 @@ class Embedding(Module):
             raise NotImplementedError("nn.Embedding(sparse=True) (sparse gradients) is not supported by zoo")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            if padding_idx < 0:
-                padding_idx += num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "Padding_idx")
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if _weight is None:
-            self.weight = Parameter(empty((num_embeddings, embedding_dim), device=device, dtype=dtype),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError(f"Shape of weight does not match num_embeddings and embedding_dim: got "
-                                     f"{list(_weight.shape)}, expected {[num_embeddings, embedding_dim]}")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        self._set_weight(_weight, not _freeze, device, dtype)
         self.sparse = sparse
-
-    def reset_parameters(self):
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self):
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -60,12 +93,7 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += self._lookup_repr()
         if self.sparse is not False:
             s += ", sparse=True"
         return s
@@ -75,16 +103,13 @@ class Embedding(Module):
                         scale_grad_by_freq=False, sparse=False):
         """An Embedding whose weight shares ``embeddings``' memory (2-D); frozen unless ``freeze=False``.
         The padding row is kept as given (not zeroed), as in PyTorch."""
-        if embeddings.dim() != 2:
-            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
-                                 f"{tuple(embeddings.shape)}")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze,
                    padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_EmbeddingTable):
     """Sums, means or maxima of bags of embeddings, without materialising the lookups per bag.
 
     Bags are the rows of a 2-D ``input`` (B, L), or segments of a 1-D ``input`` starting at ``offsets`` (empty
@@ -104,29 +129,11 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            if padding_idx < 0:
-                padding_idx += num_embeddings
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(empty((num_embeddings, embedding_dim), device=device, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError(f"Shape of weight does not match num_embeddings and embedding_dim: got "
-                                     f"{list(_weight.shape)}, expected {[num_embeddings, embedding_dim]}")
-            self.weight = Parameter(_weight)
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "padding_idx")
+        self._set_weight(_weight, True, device, dtype)
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
-
-    def reset_parameters(self):
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         if per_sample_weights is not None:
@@ -194,14 +201,7 @@ class EmbeddingBag(Module):
         return out[:n_bags]
 
     def extra_repr(self):
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
-        s += f", mode={self.mode!r}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}{self._lookup_repr()}, mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
         return s
@@ -210,10 +210,7 @@ class EmbeddingBag(Module):
     def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                         mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
         """An EmbeddingBag whose weight shares ``embeddings``' memory (2-D); frozen unless ``freeze=False``."""
-        if embeddings.dim() != 2:
-            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
-                                 f"{tuple(embeddings.shape)}")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         bag = cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, max_norm=max_norm,
                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
                   include_last_offset=include_last_offset, padding_idx=padding_idx)
