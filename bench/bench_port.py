@@ -63,10 +63,14 @@ def compare(name, script, args, workdir, torch_available):
 
 
 def train_char(workdir, steps):
-    from zoo.core.plot import line_plot
     z = run("zoo", zoo_version(HERE / "port" / "char_transformer.py", workdir),
             [str(DATA), "--steps", str(steps), "--eval-every", "100", "--eval-iters", "50"])
-    evals = z["evals"]
+    write_curve(z["evals"], steps)
+
+
+def write_curve(evals, steps):
+    """The char transformer's train/val loss curve as bench/char_transformer_curve.png."""
+    from zoo.core.plot import line_plot
     out = HERE / "char_transformer_curve.png"
     line_plot({"train": ([e["step"] for e in evals], [e["train_loss"] for e in evals]),
                "val": ([e["step"] for e in evals], [e["val_loss"] for e in evals])}, out,
@@ -81,7 +85,13 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--train-char", action="store_true")
     p.add_argument("--train-steps", type=int, default=2000)
+    p.add_argument("--curve-from-log", help="plot the curve from a log of char_transformer.py --eval-every runs")
     args = p.parse_args()
+    if args.curve_from_log:
+        lines = [json.loads(x) for x in open(args.curve_from_log) if x.startswith("{")]
+        evals = [x for x in lines if "val_loss" in x]
+        write_curve(evals, evals[-1]["step"] + 1)
+        return
     try:
         import torch
         torch_available = True

@@ -55,7 +55,8 @@ def can_cast(from_, to):
     return promote_types(from_, to) is to or (from_.category <= to.category)
 
 
-__all__ = (["amp", "autocast", "autograd", "cuda", "dtypes", "serialization", "save", "load", "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad",
+__all__ = (["amp", "autocast", "autograd", "cuda", "dtypes", "serialization", "save", "load", "Tensor", "Size",
+            "device", "dtype", "no_grad", "enable_grad",
             "inference_mode", "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor",
             "numel", "result_type",
             "can_cast", "get_num_threads", "set_num_threads", "get_default_dtype", "set_default_dtype",

@@ -18,6 +18,8 @@ def _ticks(lo, hi, n=5):
 
 
 def _fmt(v):
+    if v == int(v) and abs(v) < 1e7:
+        return str(int(v))
     return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
 
 

@@ -20,7 +20,8 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .fetch import create_fetcher
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _InfiniteConstantSampler
-from .worker import ExceptionWrapper, _IterableDatasetStopIteration, _ResumeIteration, recv_message, widen_pipe, worker_loop
+from .worker import (ExceptionWrapper, _IterableDatasetStopIteration, _ResumeIteration, recv_message, widen_pipe,
+                     worker_loop)
 
 __all__ = ["DataLoader"]
 
