@@ -19,14 +19,19 @@ import tempfile
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "tinyshakespeare.txt"
 
+# VmHWM (the peak resident set of this process's memory map), not getrusage's ru_maxrss: a child's ru_maxrss
+# starts at its parent's size when it was started, which would hide a child that stays below it.
 RUNNER = """
-import json, resource, runpy, sys
+import json, runpy, sys
+def peak_mb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 import {lib}
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_mb()
 sys.argv = {argv!r}
 runpy.run_path({path!r}, run_name="__main__")
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"peak_mb": peak / 1024, "work_mb": (peak - base) / 1024}}))
+peak = peak_mb()
+print(json.dumps({{"peak_mb": peak, "work_mb": peak - base}}))
 """
 
 

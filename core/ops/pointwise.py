@@ -330,12 +330,28 @@ Reciprocal, reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda xp, x,
 Square, square = _unary("Square", lambda xp, x: x * x, lambda xp, x, y: 2 * x, float_only=False)
 Abs, abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, y: xp.sign(x), float_only=False)
 Sigmoid, sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid(xp, x), lambda xp, x, y: y * (1 - y))
-Relu, relu = _unary("Relu", lambda xp, x: xp.maximum(x, 0), lambda xp, x, y: (x > 0), float_only=False)
 Silu, silu = _unary("Silu", lambda xp, x: x * _sigmoid(xp, x),
                     lambda xp, x, y: _silu_grad(xp, x))
 Mish, mish = _unary("Mish", lambda xp, x: x * xp.tanh(_softplus(xp, x)), lambda xp, x, y: _mish_grad(xp, x))
 absolute = abs
 arctan, arcsin, arccos = atan, asin, acos
+
+
+class Relu(Function):
+    """max(x, 0). Backward reads only the output (y > 0 exactly where x > 0), so the input can be freed."""
+
+    def forward(self, x):
+        self.out = out = array_module(x).maximum(x, 0)
+        self.retain_output()
+        return out
+
+    def backward(self, g):
+        return g * (self.out > 0)
+
+
+def relu(input):
+    """Elementwise relu."""
+    return Relu().apply(input)
 
 
 def _sigmoid(xp, x):

@@ -302,3 +302,83 @@ def test_unfold_fold_errors():
         F.fold(_t(2, 13, 9), (4, 4), 2)
     with pytest.raises(RuntimeError, match=r"number of sliding blocks 3 \* 3 = 9, but got 5"):
         F.fold(_t(2, 12, 5), (4, 4), 2)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The CPU engine (NumPy, groups == 1): chunked over the batch and run on several threads. Tiny chunks force every
+# path (whole padded grid, exact windows, per-tap weight gradient) over several chunks; the batched path
+# (one GEMM per sample, as on CuPy) is the reference.
+# ----------------------------------------------------------------------------------------------------------------
+
+ENGINE_CASES = [  # (input shape, weight shape, stride, padding (lo, hi) per dim, dilation)
+    ((5, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1)),
+    ((5, 3, 9, 8), (4, 3, 3, 2), (2, 1), ((1, 1), (0, 0)), (1, 2)),
+    ((5, 3, 9, 8), (4, 3, 1, 1), (2, 2), ((0, 0), (0, 0)), (1, 1)),
+    ((5, 3, 9, 8), (4, 3, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),
+    ((5, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((3, 3), (2, 0)), (1, 1)),  # padding beyond the kernel: adjoint crops
+    ((5, 3, 9, 8), (4, 3, 3, 3), (3, 2), ((2, 2), (1, 1)), (2, 1)),
+    ((3, 2, 6, 5, 4), (3, 2, 3, 3, 2), (1, 1, 1), ((1, 1), (1, 1), (0, 1)), (1, 1, 1)),
+    ((4, 3, 9), (2, 3, 3), (1,), ((1, 1),), (2,)),
+]
+
+
+@pytest.mark.parametrize("grid_waste", [0.0, 100.0])  # never / always compute on the whole padded grid
+@pytest.mark.parametrize("case", ENGINE_CASES)
+def test_cpu_engine_chunks_match_batched_path(case, grid_waste, monkeypatch):
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_CHUNK_BYTES", 64)
+    monkeypatch.setattr(C, "_SMALL_GEMM", 1)
+    monkeypatch.setattr(C, "_GRID_WASTE", grid_waste)
+    xs, ws, stride, pad, dil = case
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    k = ws[2:]
+    lo, hi = [p[0] for p in pad], [p[1] for p in pad]
+    out = tuple((s + a + b - d * (kk - 1) - 1) // st + 1 for s, a, b, d, kk, st in zip(xs[2:], lo, hi, dil, k, stride))
+    geo = C._Geometry(k, stride, dil, lo, hi, xs[2:], out)
+    y = C._cpu_conv(x, w, geo)
+    np.testing.assert_allclose(y, C._batched_conv(x, w, geo, 1), rtol=1e-12, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(C._cpu_conv_input_grad(gy, w, geo), C._batched_conv_input_grad(gy, w, geo, 1),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(C._cpu_conv_weight_grad(x, gy, geo, w.shape),
+                               C._batched_conv_weight_grad(x, gy, geo, 1, w.shape), rtol=1e-12, atol=1e-12)
+
+
+def test_cpu_engine_weight_grad_with_inf_input_is_exact(monkeypatch):
+    """The per-tap weight gradient reads positions off the valid grid (paired with zero gradients); an inf
+    there must not turn into a nan that the exact computation does not have."""
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_SMALL_GEMM", 1)
+    monkeypatch.setattr(C, "_GRID_WASTE", 100.0)
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((3, 2, 5, 5)), rng.standard_normal((2, 2, 3, 3))
+    x[1, 0, 1, 0] = np.inf  # also read, for tap (0, 1), by grid position (0, 4): off the valid 3 x 3 outputs
+    geo = C._Geometry((3, 3), (1, 1), (1, 1), (0, 0), (0, 0), (5, 5), (3, 3))
+    gy = rng.standard_normal((3, 2, 3, 3))
+    ref = C._batched_conv_weight_grad(x, gy, geo, 1, w.shape)
+    got = C._cpu_conv_weight_grad(x, gy, geo, w.shape)
+    assert np.isfinite(ref[:, 1]).all()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got[:, 1], ref[:, 1], rtol=1e-12)
+
+
+def test_cpu_engine_threads_give_the_same_result(monkeypatch):
+    """Chunks on one thread or several: identical results (fixed chunking, partial sums in chunk order)."""
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_CHUNK_BYTES", 4096)
+    x = zoo.tensor(np.random.default_rng(2).standard_normal((8, 3, 10, 10)).astype(np.float32), requires_grad=True)
+    w = zoo.tensor(np.random.default_rng(3).standard_normal((5, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    results = []
+    before = zoo.get_num_threads()
+    try:
+        for n in (1, 2):
+            zoo.set_num_threads(n)
+            x.grad = w.grad = None
+            y = F.conv2d(x, w, padding=1)
+            (y * y).sum().backward()
+            results.append((y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()))
+    finally:
+        zoo.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

@@ -6,13 +6,17 @@ a batch axis of that GEMM. Its adjoint (the input gradient, and the forward of a
 either a convolution of the padded gradient with the flipped weight (stride 1) or a GEMM followed by a
 col2im scatter-add over the kernel taps (stride > 1). The weight gradient is one GEMM with the columns.
 """
+import contextlib
 import itertools
 import math
+import threading
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ...autograd.function import Function
 from ...device import array_module
+from ...ops import blockwise
 from ...tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -126,9 +130,10 @@ def col2im(cols, channels, geo):
 
 # ----------------------------------------------------------------------------------------------------------------
 # The three GEMM kernels of a convolution, on arrays. x: (N, C, *in), w: (Co, C/G, *k), y: (N, Co, *out).
+# The batched path (CuPy, groups > 1): one batched GEMM over the samples.
 # ----------------------------------------------------------------------------------------------------------------
 
-def _conv(x, w, geo, groups):
+def _batched_conv(x, w, geo, groups):
     """y = conv(x, w): im2col + one batched GEMM (groups are a batch axis)."""
     N = x.shape[0]
     Co = w.shape[0]
@@ -143,21 +148,13 @@ def _conv(x, w, geo, groups):
     return y.reshape((N, Co) + tuple(geo.out_size))
 
 
-def _conv_input_grad(gy, w, geo, groups):
+def _batched_conv_input_grad(gy, w, geo, groups):
     """x-gradient of ``_conv`` (the adjoint): gy (N, Co, *out) -> (N, C, *in)."""
     N, Co = gy.shape[:2]
     Cg = w.shape[1]
-    nd = len(geo.k)
     if all(s == 1 for s in geo.stride):
         # Stride 1: a convolution of the (padded or cropped) gradient with the flipped, transposed weight.
-        ext = [d * (k - 1) for d, k in zip(geo.dilation, geo.k)]
-        lo = [e - a for e, a in zip(ext, geo.lo)]
-        hi = [i + a - o for i, a, o in zip(geo.in_size, geo.lo, geo.out_size)]
-        wt = w.reshape((groups, Co // groups, Cg) + tuple(geo.k)).swapaxes(1, 2)
-        wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd]
-        wt = wt.reshape((groups * Cg, Co // groups) + tuple(geo.k))
-        inner = _Geometry(geo.k, geo.stride, geo.dilation, lo, hi, geo.out_size, geo.in_size)
-        return _conv(gy, wt, inner, groups)
+        return _batched_conv(gy, _flipped(w, groups), _adjoint_geometry(geo), groups)
     # Strided: GEMM to columns, then col2im (one strided add per kernel tap).
     L = math.prod(geo.out_size)
     if groups == 1:
@@ -168,7 +165,7 @@ def _conv_input_grad(gy, w, geo, groups):
     return col2im(cols, Cg * groups, geo)
 
 
-def _conv_weight_grad(x, gy, geo, groups, w_shape):
+def _batched_conv_weight_grad(x, gy, geo, groups, w_shape):
     """w-gradient of ``_conv``: one batched GEMM of the gradient with the (recomputed) columns, summed over N."""
     N, Co = gy.shape[:2]
     cols = im2col(x, geo)
@@ -181,6 +178,231 @@ def _conv_weight_grad(x, gy, geo, groups, w_shape):
     else:
         gw = gy.reshape(N, groups, Co // groups, L) @ cols.reshape(N, groups, -1, L).swapaxes(2, 3)
     return gw.sum(0).reshape(w_shape)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# CPU engine (NumPy, groups == 1). The batch is cut into chunks of a few MiB of columns; each chunk is moved
+# channel-first and padded, (C, n * prod(padded)), so that ONE GEMM serves the whole chunk (columns indexed by
+# sample and position) instead of one small GEMM per sample. The chunks run on zoo's worker threads, each with a
+# single-threaded BLAS: many small multi-threaded GEMMs spend more time synchronising than computing, and the
+# copies around the GEMMs then run in parallel too.
+# ----------------------------------------------------------------------------------------------------------------
+
+_CHUNK_BYTES = 3 << 20  # columns per chunk: cache-sized, yet wide enough for an efficient GEMM
+_GRID_WASTE = 1.4       # stride 1: compute on the whole padded grid while it is at most this much bigger
+_SMALL_GEMM = 1 << 20   # multiply-adds of a GEMM that BLAS runs without packing (OpenBLAS: about 1e6)
+_blas = [None]
+
+
+def _blas_controller():
+    if _blas[0] is None:
+        from threadpoolctl import ThreadpoolController
+        _blas[0] = ThreadpoolController().select(user_api="blas")
+    return _blas[0]
+
+
+def run_chunks(n, sample_bytes, fn, chunk_bytes=None, blas=True):
+    """``[fn(a, b) for each chunk [a, b) of range(n)]`` with chunks of at most about ``chunk_bytes`` (default
+    ``_CHUNK_BYTES``; ``sample_bytes`` per sample), in chunk order. Several chunks run on the blockwise threads
+    (with ``blas``, BLAS is made single-threaded meanwhile), as many chunks per thread. Shared with
+    normalization.py."""
+    pool = blockwise._executor() if n > 1 else None
+    if threading.current_thread().name.startswith("zoo-blockwise"):
+        pool = None
+    threads = blockwise._pool[1] if pool else 1
+    chunks = -(-n * sample_bytes // (chunk_bytes or _CHUNK_BYTES))
+    chunks = min(n, max(1, -(-chunks // threads) * threads))
+    bounds = [(n * i // chunks, n * (i + 1) // chunks) for i in range(chunks)]
+    if not pool or chunks == 1:
+        return [fn(a, b) for a, b in bounds]
+    results = [None] * len(bounds)
+    order = itertools.count()
+
+    def work():
+        i = next(order)
+        while i < len(bounds):
+            results[i] = fn(*bounds[i])
+            i = next(order)
+
+    with _blas_controller().limit(limits=1) if blas else contextlib.nullcontext():
+        futures = [pool.submit(work) for _ in range(min(threads, chunks) - 1)]
+        try:
+            work()
+        finally:
+            for f in futures:
+                f.result()
+    return results
+
+
+def _pack(x, lo, hi, slack=0):
+    """``x`` (n, C, *in) channel-first, zero-padded by ``lo``/``hi`` (negative: cropped) and flattened:
+    (C, n * prod(P) + slack), P the padded size. The ``slack`` zeros let shifted views run past the end."""
+    if min(lo) < 0 or min(hi) < 0:
+        x = crop(x, [max(-a, 0) for a in lo], [s - max(-a, 0) - max(-b, 0) for s, a, b in zip(x.shape[2:], lo, hi)])
+        lo, hi = [max(a, 0) for a in lo], [max(b, 0) for b in hi]
+    n, c = x.shape[:2]
+    P = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
+    m = n * math.prod(P)
+    buf = np.zeros((c, m + slack), x.dtype)
+    grid = buf[:, :m].reshape((c, n) + P)
+    grid[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:]))] = x.swapaxes(0, 1)
+    return buf
+
+
+def _grid_strides(P):
+    return [math.prod(P[d + 1:]) for d in range(len(P))]
+
+
+def _grid_cols(buf, P, geo, m):
+    """Stride-1 columns over the whole padded grid of a packed chunk: row (c, tap) is the contiguous run
+    ``buf[c, off(tap):off(tap) + m]``. Columns whose window crosses the grid's far edge are garbage: the
+    caller keeps only the first ``out_size`` positions of each dim."""
+    item = buf.itemsize
+    tap = tuple(g * d * item for g, d in zip(_grid_strides(P), geo.dilation))
+    view = as_strided(buf, (buf.shape[0],) + tuple(geo.k) + (m,), (buf.strides[0],) + tap + (item,))
+    return view.reshape(buf.shape[0] * math.prod(geo.k), m)
+
+
+def _window_cols(buf, n, P, geo):
+    """Exact columns (C*K, n*L) of a packed chunk: (c, tap) x (sample, output position)."""
+    c = buf.shape[0]
+    grid = buf[:, :n * math.prod(P)].reshape((c, n) + P)
+    s = grid.strides[2:]
+    view = as_strided(grid, (c,) + tuple(geo.k) + (n,) + tuple(geo.out_size),
+                      (grid.strides[0],) + tuple(a * d for a, d in zip(s, geo.dilation)) + (grid.strides[1],)
+                      + tuple(a * st for a, st in zip(s, geo.stride)))
+    return view.reshape(c * math.prod(geo.k), n * math.prod(geo.out_size))
+
+
+def _cpu_conv(x, w, geo):
+    """y = conv(x, w) on NumPy arrays, groups == 1: per chunk, columns + one GEMM."""
+    N, C = x.shape[:2]
+    Co, K = w.shape[0], math.prod(geo.k)
+    out, P = tuple(geo.out_size), geo.padded()
+    w2 = w.reshape(Co, C * K)
+    y = np.empty((N, Co) + out, np.result_type(x, w))
+    if all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * math.prod(out):
+        # columns on the padded grid: contiguous runs, copied at memory speed; the extra positions are dropped
+        slack = sum((k - 1) * d * g for k, d, g in zip(geo.k, geo.dilation, _grid_strides(P)))
+        valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
+
+        def chunk(a, b):
+            cols = _grid_cols(_pack(x[a:b], geo.lo, geo.hi, slack), P, geo, (b - a) * math.prod(P))
+            y[a:b] = (w2 @ cols).reshape((Co, b - a) + P)[valid].swapaxes(0, 1)
+        per_sample = C * K * math.prod(P)
+    else:
+        def chunk(a, b):
+            cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
+            y[a:b] = (w2 @ cols).reshape((Co, b - a) + out).swapaxes(0, 1)
+        per_sample = C * K * math.prod(out)
+    run_chunks(N, per_sample * x.itemsize, chunk)
+    return y
+
+
+def _cpu_conv_input_grad(gy, w, geo):
+    """x-gradient of ``_cpu_conv`` (the adjoint): a convolution with the flipped weight (stride 1), else a GEMM
+    to columns and a scatter-add of the kernel taps, per chunk."""
+    if all(s == 1 for s in geo.stride):
+        return _cpu_conv(gy, _flipped(w, 1), _adjoint_geometry(geo))
+    N, Co = gy.shape[:2]
+    C, K = w.shape[1], math.prod(geo.k)
+    out, P = tuple(geo.out_size), geo.padded()
+    w2t = w.reshape(Co, C * K).T
+    gx = np.empty((N, C) + tuple(geo.in_size), np.result_type(gy, w))
+
+    def chunk(a, b):
+        n = b - a
+        cols = (w2t @ gy[a:b].swapaxes(0, 1).reshape(Co, n * math.prod(out))).reshape((C,) + tuple(geo.k) + (n,) + out)
+        buf = np.zeros((C, n) + P, gx.dtype)
+        for tap in itertools.product(*(range(k) for k in geo.k)):
+            buf[tap_slices(tap, geo.stride, geo.dilation, out)] += cols[(_ALL,) + tap]
+        gx[a:b] = crop(buf, geo.lo, geo.in_size).swapaxes(0, 1)
+    run_chunks(N, C * K * math.prod(out) * gx.itemsize, chunk)
+    return gx
+
+
+def _cpu_conv_weight_grad(x, gy, geo, w_shape):
+    """w-gradient of ``_cpu_conv``, summed over chunks: per kernel tap, a GEMM of the shifted packed input with
+    the gradient on the padded grid (stride 1, no copy), else exact columns times the gradient."""
+    N, C = x.shape[:2]
+    Co, K, L = gy.shape[1], math.prod(geo.k), math.prod(geo.out_size)
+    out, P = tuple(geo.out_size), geo.padded()
+    if N == 0:
+        return np.zeros(w_shape, np.result_type(x, gy))
+
+    def exact(a, b):
+        cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
+        return cols @ gy[a:b].swapaxes(0, 1).reshape(Co, (b - a) * L).T  # (C*K, Co): the faster GEMM shape
+
+    if all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * L:
+        item = x.itemsize
+        tap_strides = tuple(g * d * item for g, d in zip(_grid_strides(P), geo.dilation))
+        slack = sum((k - 1) * t for k, t in zip(geo.k, tap_strides)) // item
+        valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
+
+        def chunk(a, b):
+            m = (b - a) * math.prod(P)
+            buf = _pack(x[a:b], geo.lo, geo.hi, slack)
+            g = np.zeros((Co, b - a) + P, gy.dtype)
+            g[valid] = gy[a:b].swapaxes(0, 1)
+            # every tap's (C, m) shifted view of the packed input at once: one (stacked) GEMM call per chunk
+            taps = as_strided(buf, tuple(geo.k) + (C, m), tap_strides + (buf.strides[0], item))
+            with np.errstate(invalid="ignore"):  # inf * 0 off the grid: detected below
+                part = np.matmul(taps, g.reshape(Co, m).T)  # (*k, C, Co)
+            part = np.moveaxis(part.reshape(K, C, Co), 0, 1).reshape(C * K, Co)
+            # positions off the valid grid pair input values with zero gradients: exact unless an input is
+            # inf or nan, which then shows in the result; such a chunk is redone with exact columns
+            return part if np.isfinite(part).all() else exact(a, b)
+        # samples per chunk: each tap's GEMM small enough for BLAS's small-matrix kernels (no packing)
+        per_chunk = max(1, _SMALL_GEMM // (C * Co * math.prod(P)))
+        parts = run_chunks(N, 1, chunk, chunk_bytes=per_chunk)
+    else:
+        parts = run_chunks(N, C * K * L * x.itemsize, exact)
+    total = parts[0]
+    for p in parts[1:]:
+        total += p
+    return np.ascontiguousarray(total.T).reshape(w_shape)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Dispatch: the CPU engine for NumPy arrays without groups, the batched path otherwise.
+# ----------------------------------------------------------------------------------------------------------------
+
+def _flipped(w, groups):
+    """The weight of the adjoint convolution: (Co, C/G, *k) -> (C, Co/G, *k), in- and out-channels swapped
+    within each group and the kernel reversed."""
+    Co, Cg = w.shape[:2]
+    nd = w.ndim - 2
+    wt = w.reshape((groups, Co // groups, Cg) + w.shape[2:]).swapaxes(1, 2)
+    wt = wt[(_ALL, _ALL, _ALL) + (slice(None, None, -1),) * nd]
+    return wt.reshape((groups * Cg, Co // groups) + w.shape[2:])
+
+
+def _adjoint_geometry(geo):
+    """For stride 1: the geometry of the convolution (of the output gradient, by the flipped weight) that
+    gives the input gradient."""
+    ext = [d * (k - 1) for d, k in zip(geo.dilation, geo.k)]
+    lo = [e - a for e, a in zip(ext, geo.lo)]
+    hi = [i + a - o for i, a, o in zip(geo.in_size, geo.lo, geo.out_size)]
+    return _Geometry(geo.k, geo.stride, geo.dilation, lo, hi, geo.out_size, geo.in_size)
+
+
+def _conv(x, w, geo, groups):
+    if groups == 1 and array_module(x) is np:
+        return _cpu_conv(x, w, geo)
+    return _batched_conv(x, w, geo, groups)
+
+
+def _conv_input_grad(gy, w, geo, groups):
+    if groups == 1 and array_module(gy) is np:
+        return _cpu_conv_input_grad(gy, w, geo)
+    return _batched_conv_input_grad(gy, w, geo, groups)
+
+
+def _conv_weight_grad(x, gy, geo, groups, w_shape):
+    if groups == 1 and array_module(x) is np:
+        return _cpu_conv_weight_grad(x, gy, geo, w_shape)
+    return _batched_conv_weight_grad(x, gy, geo, groups, w_shape)
 
 
 def _bias_grad(gy):
