@@ -12,11 +12,11 @@ from .convert import (ConversionReport, Rules, Split, Transform, convert_state_d
                       transpose)
 from .errors import ChecksumError, UnknownWeightsError, WeightsNotFoundError
 from .hub import resolve_model_dir
-from .registry import (FileSpec, Record, WeightsEntry, add_provider, get_entry, list_entries, register,
-                       unregister)
+from .registry import (FileSpec, Record, WeightsEntry, add_provider, get_entry, list_entries, list_models,
+                       register, unregister)
 from .sources import Hub, Package, Store, download, file_sha256, resolve
 
-__all__ = ["WeightsEntry", "FileSpec", "Record", "register", "unregister", "get_entry", "list_entries",
+__all__ = ["WeightsEntry", "FileSpec", "Record", "register", "unregister", "get_entry", "list_entries", "list_models",
            "add_provider", "Store", "Package", "Hub", "resolve", "download", "file_sha256", "resolve_model_dir",
            "Rules", "Split", "Transform", "transpose", "reshape", "ConversionReport", "convert_state_dict",
            "load_converted", "ChecksumError", "UnknownWeightsError", "WeightsNotFoundError"]

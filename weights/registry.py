@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from .errors import UnknownWeightsError
 from .providers import add_provider, import_attr, load_providers
 
-__all__ = ["FileSpec", "Record", "WeightsEntry", "register", "unregister", "get_entry", "list_entries",
+__all__ = ["FileSpec", "Record", "WeightsEntry", "register", "unregister", "get_entry", "list_entries", "list_models",
            "add_provider"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -208,3 +208,9 @@ def list_entries(task=None, architecture=None):
     load_providers()
     return [e for _, e in sorted(_ENTRIES.items())
             if (task is None or e.task == task) and (architecture is None or e.architecture == architecture)]
+
+
+def list_models(task=None):
+    """The names of the registered pretrained weights, sorted; only those of ``task`` when given
+    (``zoo.list_models``, as ``torchvision.models.list_models``)."""
+    return [e.name for e in list_entries(task=task)]
