@@ -24,16 +24,16 @@ import difflib
 import json
 import os
 import re
-import tempfile
 import warnings
 
 from ..core import dtypes
 from ..core.device import as_device
 from ..core.nn import Module
 from ..core.serialization import load as _load_file
+from ..core.serialization import atomic_write
 from ..core.serialization import save as _save_file
 from ..core.tensor import Tensor
-from .providers import import_attr, load_providers
+from .providers import check_target, load_providers, load_target
 
 __all__ = ["PretrainedConfig", "PreTrainedModel", "register_model", "unregister_model", "get_model_class",
            "list_architectures", "from_pretrained", "load_state_dict_from_dir", "CONFIG_NAME", "SAFE_WEIGHTS_NAME",
@@ -50,22 +50,7 @@ _SHARD = re.compile(r"model-\d{5}-of-\d{5}\.safetensors")
 
 # ---- small file helpers ---------------------------------------------------------------------------------------
 def _write_text_atomic(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same folder, fsynced, then renamed over it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda f: f.write(text), mode="w")
 
 
 def _read_json(path, what):
@@ -534,13 +519,7 @@ def register_model(model_type, architecture, target, *, replace=False):
     for what, value in (("model_type", model_type), ("architecture", architecture)):
         if not isinstance(value, str) or not value:
             raise ValueError(f"register_model: {what} must be a non-empty string, got {value!r}")
-    if isinstance(target, str):
-        module, sep, attr = target.partition(":")
-        if not sep or not module or not attr:
-            raise ValueError(f"register_model: target must be 'module.path:ClassName', got {target!r}")
-    elif not (isinstance(target, type) and issubclass(target, PreTrainedModel)):
-        raise TypeError(f"register_model: target must be 'module.path:ClassName' or a PreTrainedModel subclass, "
-                        f"got {target!r}")
+    check_target("register_model", target, PreTrainedModel)
     old = _ARCHITECTURES.get(architecture)
     if old is not None and old != (model_type, target) and not replace:
         raise ValueError(f"architecture {architecture!r} is already registered ({old[1]!r}); pass replace=True "
@@ -590,13 +569,7 @@ def get_model_class(architecture=None, model_type=None):
         architecture = _BY_MODEL_TYPE[model_type][0]
     if architecture not in _ARCHITECTURES:
         raise _unknown("architecture", architecture, list(_ARCHITECTURES))
-    target = _ARCHITECTURES[architecture][1]
-    if isinstance(target, str):
-        target = import_attr(target)
-    if not (isinstance(target, type) and issubclass(target, PreTrainedModel)):
-        raise TypeError(f"architecture {architecture!r} is registered as {_ARCHITECTURES[architecture][1]!r}, "
-                        "which is not a PreTrainedModel subclass")
-    return target
+    return load_target(_ARCHITECTURES[architecture][1], PreTrainedModel, f"architecture {architecture!r}")
 
 
 def from_pretrained(pretrained_model_name_or_path, *, architecture=None, revision=None, **kwargs):

@@ -7,7 +7,7 @@ is skipped; one that fails to import is reported, naming it, and tried again on 
 """
 import importlib
 
-__all__ = ["add_provider", "load_providers", "import_attr"]
+__all__ = ["add_provider", "load_providers", "import_attr", "check_target", "load_target"]
 
 _MODULES = ["zoo.vision.pretrained", "zoo.text.pretrained", "zoo.audio.pretrained", "zoo.rl.pretrained"]
 _LOADED = set()
@@ -43,3 +43,22 @@ def import_attr(path):
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def check_target(caller, target, base):
+    """Validate what a registry is given to build later: ``"module.path:ClassName"`` or a subclass of ``base``."""
+    if isinstance(target, str):
+        module, sep, attr = target.partition(":")
+        if not sep or not module or not attr:
+            raise ValueError(f"{caller}: target must be 'module.path:ClassName', got {target!r}")
+    elif not (isinstance(target, type) and issubclass(target, base)):
+        raise TypeError(f"{caller}: target must be 'module.path:ClassName' or a {base.__name__} subclass, "
+                        f"got {target!r}")
+
+
+def load_target(target, base, what):
+    """The class a registration names (imported now if given by name), checked to be a subclass of ``base``."""
+    cls = import_attr(target) if isinstance(target, str) else target
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"{what} is registered as {target!r}, which is not a {base.__name__} subclass")
+    return cls

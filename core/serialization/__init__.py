@@ -55,15 +55,20 @@ def save(obj, f, pickle_module=None, pickle_protocol=None):
     path = os.fspath(f)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    _atomic_write(path, lambda fh: safetensors_format.write(obj, fh))
+    atomic_write(path, lambda fh: safetensors_format.write(obj, fh))
 
 
-def _atomic_write(path, write):
-    """Run ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``."""
+def atomic_write(path, write, mode="wb"):
+    """Run ``write(file)`` on a temporary file next to ``path`` (opened with ``mode``, ``"wb"`` or ``"w"``), fsync
+    it, then rename it over ``path``: a failure at any point leaves the previous file untouched. Every file zoo
+    writes (checkpoints, configs, metrics, images) goes through here."""
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())

@@ -12,7 +12,7 @@ import dataclasses
 import difflib
 from typing import Optional, Tuple, Union
 
-from ..weights.providers import import_attr, load_providers
+from ..weights.providers import check_target, load_providers, load_target
 from .base import Pipeline
 
 __all__ = ["TaskSpec", "UnknownTaskError", "register_task", "unregister_task", "get_task", "list_tasks", "pipeline"]
@@ -35,12 +35,7 @@ class TaskSpec:
 
     def pipeline_class(self):
         """The pipeline class, imported now if it was registered by name."""
-        target = self.target
-        if isinstance(target, str):
-            target = import_attr(target)
-        if not (isinstance(target, type) and issubclass(target, Pipeline)):
-            raise TypeError(f"task {self.task!r} is registered as {self.target!r}, which is not a Pipeline subclass")
-        return target
+        return load_target(self.target, Pipeline, f"task {self.task!r}")
 
 
 _TASKS = {}
@@ -52,13 +47,7 @@ def register_task(task, target, *, default_model=None, aliases=(), replace=False
     made) or the class, the model used when ``pipeline(task)`` names none, and other names for the task."""
     if not isinstance(task, str) or not task:
         raise ValueError(f"register_task: task must be a non-empty string, got {task!r}")
-    if isinstance(target, str):
-        module, sep, attr = target.partition(":")
-        if not sep or not module or not attr:
-            raise ValueError(f"register_task: target must be 'module.path:ClassName', got {target!r}")
-    elif not (isinstance(target, type) and issubclass(target, Pipeline)):
-        raise TypeError(f"register_task: target must be 'module.path:ClassName' or a Pipeline subclass, "
-                        f"got {target!r}")
+    check_target("register_task", target, Pipeline)
     aliases = (aliases,) if isinstance(aliases, str) else tuple(aliases)
     spec = TaskSpec(task, target, default_model, aliases)
     old = _TASKS.get(task)

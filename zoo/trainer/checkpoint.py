@@ -20,12 +20,12 @@ import hashlib
 import os
 import random
 import shutil
-import tempfile
 
 import numpy as np
 
 import zoo
 from zoo.core.random import Generator, generator_for
+from zoo.core.serialization import atomic_write
 
 __all__ = ["FORMAT", "capture_rng", "restore_rng", "loader_generators", "atomic_write", "atomic_copy",
            "load_checkpoint"]
@@ -93,33 +93,6 @@ def restore_rng(state, generators=(), device=None):
 
 
 # --- files ------------------------------------------------------------------------------------------------------
-
-def atomic_write(path, write, mode="wb"):
-    """Run ``write(file)`` on a temporary file next to ``path``, fsync it, then rename it over ``path``: a failure
-    at any point leaves the previous file untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
 
 def atomic_copy(src, dst):
     """Copy ``src`` to ``dst`` atomically (used for ``last.ckpt`` when the same state was just written)."""
