@@ -161,6 +161,16 @@ def test_layer_norm_grad_noncontiguous_and_empty():
     check_grad(lambda x, w, b: F.layer_norm(x, (4,), w, b), np.zeros((0, 4)), arr(4, seed=1), arr(4, seed=2))
 
 
+def test_layer_norm_bias_only_grad_and_inplace_guard():
+    check_grad(lambda x, b: F.layer_norm(x, (4,), None, b), arr(3, 4), arr(4, seed=2))
+    # without an affine the output is the x̂ kept for backward: changing it in place is detected
+    x = zoo.tensor(arr(3, 4), requires_grad=True)
+    y = F.layer_norm(x, (4,))
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape,ns", LN_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

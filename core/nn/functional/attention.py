@@ -26,6 +26,9 @@ class ScaledDotProductAttention(Function):
         self.scale, self.causal, self.dropout_p, self.rng, self.groups = scale, causal, dropout_p, rng, groups
 
     def forward(self, q, k, v, mask=None):
+        # The scores are kept transposed, sᵀ = k qᵀ of shape (…, S, L): the softmax then reduces over the rows
+        # axis, which NumPy vectorises across queries (a reduction along short contiguous rows is several times
+        # slower), and every product below still goes to BLAS as a plain or transposed operand, without copies.
         xp = array_module(q)
         self.shapes = (q.shape, k.shape, v.shape, None if mask is None else mask.shape)
         G = self.groups
@@ -36,36 +39,38 @@ class ScaledDotProductAttention(Function):
         L, S = q.shape[-2], k.shape[-2]
         dt = q.dtype
         q = q * dt.type(self.scale)  # scaling q (L x E) is cheaper than scaling the scores (L x S)
-        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        st = xp.matmul(k, xp.swapaxes(q, -1, -2))
         masked = self.causal or mask is not None
         if masked:
             if self.causal:
                 mask = xp.tri(L, S, dtype=bool)
             if mask.dtype.kind == "b":  # as an additive mask: 0 where attending, -inf elsewhere
                 mask = xp.where(mask, dt.type(0), dt.type(-math.inf))
-            if np.broadcast_shapes(mask.shape, s.shape) == s.shape:
-                s += mask
+            mask_t = xp.swapaxes(mask, -1, -2)
+            if np.broadcast_shapes(mask_t.shape, st.shape) == st.shape:
+                st += mask_t
             else:
-                s = s + mask
-        # softmax along keys; a row with every key masked (max = -inf) gives all zeros instead of NaN
-        m = s.max(axis=-1, keepdims=True) if S else s[..., :1]
+                st = st + mask_t
+        # softmax along keys; a query with every key masked (max = -inf) gives all zeros instead of NaN
+        m = st.max(axis=-2, keepdims=True) if S else st[..., :1, :]
         if masked:
             m[xp.isneginf(m)] = 0
-        s -= m
-        p = xp.exp(s, out=s)
-        total = p.sum(axis=-1, keepdims=True)
+        st -= m
+        pt = xp.exp(st, out=st)
+        total = _sum_rows(xp, pt)
         if masked or not S:
             total[total == 0] = 1
-        p *= 1 / total
-        self.p = p
+        pt *= 1 / total
+        self.pt = pt
         if self.dropout_p:
             keep = 1.0 - self.dropout_p
-            self.keep = (self.rng.random(p.shape, dtype=np.float64 if dt == np.float64 else np.float32)
-                         < keep) * dt.type(1 / keep if keep else 0)
-            p = p * self.keep
+            self.keep_t = xp.swapaxes(
+                (self.rng.random(pt.shape[:-2] + (L, S), dtype=np.float64 if dt == np.float64 else np.float32)
+                 < keep) * dt.type(1 / keep if keep else 0), -1, -2)
+            pt = pt * self.keep_t
         self.q, self.k, self.v = q, k, v
         self.retain_inputs(1, 2)
-        self.out = out = xp.matmul(p, v)
+        self.out = out = xp.matmul(xp.swapaxes(pt, -1, -2), v)
         self.retain_output()
         return out.reshape(out.shape[:-4] + (-1,) + out.shape[-2:]) if G > 1 else out
 
@@ -75,25 +80,25 @@ class ScaledDotProductAttention(Function):
         G = self.groups
         if G > 1:
             g = _group(g, G)
-        p, q, k, v = self.p, self.q, self.k, self.v
+        pt, q, k, v = self.pt, self.q, self.k, self.v
         gq = gk = gv = gm = None
         if need[2]:
-            pd = p * self.keep if self.dropout_p else p
-            gv = xp.matmul(xp.swapaxes(pd, -1, -2), g)
+            gv = xp.matmul(pt * self.keep_t if self.dropout_p else pt, g)
         if need[0] or need[1] or (len(need) > 3 and need[3]):
-            gs = xp.matmul(g, xp.swapaxes(v, -1, -2))  # d loss / d (dropped-out) probabilities
+            gst = xp.matmul(v, xp.swapaxes(g, -1, -2))  # d loss / d (dropped-out) probabilities, transposed
             if self.dropout_p:
-                gs *= self.keep
+                gst *= self.keep_t
             # softmax backward, ds = p * (dp - sum_j dp_j p_j), where sum_j dp_j p_j = g · out
-            gs -= (g * self.out).sum(axis=-1, keepdims=True)
-            gs *= p
+            gst -= _sum_rows(xp, xp.swapaxes(g * self.out, -1, -2))
+            gst *= pt
+            gs = xp.swapaxes(gst, -1, -2)
             if len(need) > 3 and need[3]:
                 gm = gs
             if need[0]:
                 gq = xp.matmul(gs, k)
                 gq *= gq.dtype.type(self.scale)
             if need[1]:
-                gk = xp.matmul(xp.swapaxes(gs, -1, -2), q)  # q was stored scaled
+                gk = xp.matmul(gst, q)  # q was stored scaled
         qs, ks, vs, ms = self.shapes
         if G > 1:
             gq = None if gq is None else gq.reshape(gq.shape[:-4] + (-1,) + gq.shape[-2:])
@@ -106,6 +111,14 @@ class ScaledDotProductAttention(Function):
         if len(need) > 3:
             grads += (None if gm is None else unbroadcast(gm, ms),)
         return grads
+
+
+def _sum_rows(xp, a):
+    """``a.sum(axis=-2, keepdims=True)``; float32/64 as a product with a row of ones (BLAS, several times
+    faster than NumPy's reduction on these small matrices)."""
+    if a.dtype == np.float32 or a.dtype == np.float64:
+        return xp.matmul(xp.ones((1, a.shape[-2]), a.dtype), a)
+    return a.sum(axis=-2, keepdims=True)
 
 
 def _group(a, G):

@@ -9,6 +9,8 @@ optional per-channel affine, and the closed-form backward
 with the means over the normalised axes (RMS norm has μ = 0 and no mean(ĝ) term; given statistics, as in batch
 norm's eval mode, make it dx = r·ĝ).
 """
+import math
+
 import numpy as np
 
 from ...autograd.function import Function
@@ -29,6 +31,7 @@ class Norm(Function):
     μ and var are taken over ``axes`` of x viewed as ``stat_shape`` (None: x's own shape), or ``stats`` = (μ, r)
     are given (no gradient flows to them). w and b broadcast as ``param_shape``. ``center=False`` gives RMS
     norm (μ = 0, var = mean(x²)). After forward, ``mean`` and ``var`` hold the statistics (for running averages).
+    x̂ is kept for backward (x itself is not needed).
     """
 
     def __init__(self, axes, eps, param_shape, stat_shape=None, center=True, stats=None):
@@ -42,41 +45,92 @@ class Norm(Function):
             mean, r = self.stats
             xhat = xs - mean
         else:
-            mean = xs.mean(axis=self.axes, keepdims=True) if self.center else None
+            mean = _mean(xs, self.axes) if self.center else None
             xhat = xs - mean if self.center else xs.copy()
-            self.var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
+            self.var = _mean_of_product(xhat, xhat, self.axes)
             r = 1 / xp.sqrt(self.var + self.eps)
         xhat *= r
-        self.mean, self.r, self.x, self.w = mean, r, x, w
+        self.mean, self.r, self.xhat, self.w = mean, r, xhat, w
         self.b_shape = None if b is None else b.shape
-        self.retain_inputs(0, 1)
+        self.retain_inputs(1)
         y = xhat.reshape(x.shape)
         if w is not None:
-            y *= w.reshape(self.param_shape)
+            y = y * w.reshape(self.param_shape)
         if b is not None:
-            y += b.reshape(self.param_shape)
+            y = y + b.reshape(self.param_shape) if w is None else xp.add(y, b.reshape(self.param_shape), out=y)
+        if y.base is xhat or y is xhat:
+            self.retain_output()  # no affine: the output is x̂ itself
         return y
 
     def backward(self, g):
         need = self.needs_input_grad
-        x, w, shape = self.x, self.w, self.stat_shape or self.x.shape
-        xhat = (x.reshape(shape) - self.mean) * self.r if self.mean is not None else x.reshape(shape) * self.r
+        xhat, w = self.xhat, self.w
         gw = gb = gx = None
         if need[1]:
-            gw = unbroadcast(g * xhat.reshape(x.shape), self.param_shape).reshape(w.shape)
-            gw = gw.astype(w.dtype, copy=False)
+            gw = _sum_of_product_to(g, xhat.reshape(g.shape), self.param_shape)
+            gw = (gw if gw.shape == w.shape else gw.reshape(w.shape)).astype(w.dtype, copy=False)
         if need[2]:
-            gb = unbroadcast(g, self.param_shape).reshape(self.b_shape)
+            gb = _sum_of_product_to(g, None, self.param_shape)
+            gb = gb if gb.shape == self.b_shape else gb.reshape(self.b_shape)
         if need[0]:
-            gh = (g * w.reshape(self.param_shape) if w is not None else g).reshape(shape)
+            gh = (g * w.reshape(self.param_shape) if w is not None else g).reshape(xhat.shape)
             if self.stats is None:
                 axes = self.axes
-                proj = (gh * xhat).mean(axis=axes, keepdims=True)
+                proj = _mean_of_product(gh, xhat, axes)
                 if self.center:
-                    gh = gh - gh.mean(axis=axes, keepdims=True)
+                    gh = gh - _mean(gh, axes)
                 gh = gh - xhat * proj
-            gx = (gh * self.r).reshape(x.shape).astype(x.dtype, copy=False)
+            gx = (gh * self.r).reshape(g.shape).astype(g.dtype, copy=False)
         return gx, gw, gb
+
+
+# Reductions for Norm. Over trailing axes of a float32/64 NumPy array they go to BLAS (a matrix-vector product)
+# or einsum: several times faster than NumPy's reductions along short rows (layer norm's 768 rows of 128).
+
+def _rows(a, axes):
+    """The number of elements in the trailing ``axes`` of ``a`` when the fast path applies, else 0."""
+    if type(a) is not np.ndarray or a.dtype not in _BLAS_FLOATS or axes != tuple(range(a.ndim - len(axes), a.ndim)):
+        return 0
+    return a.size and a.size // math.prod(a.shape[:a.ndim - len(axes)])
+
+
+def _kept(a, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+
+
+def _mean(a, axes):
+    """``a.mean(axis=axes, keepdims=True)``."""
+    n = _rows(a, axes)
+    if n:
+        return (a.reshape(-1, n) @ np.full(n, 1 / n, a.dtype)).reshape(_kept(a, axes))
+    return a.mean(axis=axes, keepdims=True)
+
+
+def _mean_of_product(a, b, axes):
+    """``(a * b).mean(axis=axes, keepdims=True)``."""
+    n = _rows(a, axes)
+    if n and b.dtype == a.dtype:
+        return (np.einsum("ij,ij->i", a.reshape(-1, n), b.reshape(-1, n)) / a.dtype.type(n)).reshape(_kept(a, axes))
+    return (a * b).mean(axis=axes, keepdims=True)
+
+
+def _sum_of_product_to(a, b, shape):
+    """``unbroadcast(a * b, shape)`` (``a`` alone when ``b`` is None), ``shape`` being trailing dims of a."""
+    n = math.prod(shape)
+    if (type(a) is np.ndarray and a.dtype in _BLAS_FLOATS and a.ndim >= len(shape) and n
+            and tuple(a.shape[a.ndim - len(shape):]) == tuple(shape)):
+        a2 = a.reshape(-1, n)
+        if b is None:
+            out = np.ones(a2.shape[0], a.dtype) @ a2
+        elif b.dtype == a.dtype:
+            out = np.einsum("ij,ij->j", a2, b.reshape(-1, n))
+        else:
+            return unbroadcast(a * b, shape)
+        return out if out.shape == tuple(shape) else out.reshape(shape)
+    return unbroadcast(a if b is None else a * b, shape)
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class BatchNorm(Function):
