@@ -99,3 +99,10 @@ def manual_seed_all(seed):
         generator_for(device("cuda", i)).manual_seed(seed)
     for g in _cuda_generators.values():
         g.manual_seed(seed)
+
+
+def __getattr__(name):
+    if name == "amp":  # torch.cuda.amp
+        from . import cuda_amp
+        return cuda_amp
+    raise AttributeError(f"module 'zoo.cuda' has no attribute '{name}'")

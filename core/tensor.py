@@ -16,7 +16,11 @@ _ndarray = np.ndarray
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_base", "_backward_hooks", "__weakref__")
+    # _base: the tensor whose memory this one views (None if it owns its memory); _view: for a differentiable view,
+    # (parent tensor, view node, version of the shared counter when grad_fn was last derived) — see
+    # autograd.function.refresh_view
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_base", "_view", "_backward_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, requires_grad=False):
@@ -35,6 +39,7 @@ class Tensor:
         self.grad_fn = None
         self._vc = [0]
         self._base = None
+        self._view = None
         self._backward_hooks = None
         if requires_grad:
             self.requires_grad = True
@@ -53,6 +58,7 @@ class Tensor:
         else:  # a view: shares the version counter of the tensor it views
             t._vc = base._vc
             t._base = base if base._base is None else base._base
+        t._view = None
         t._backward_hooks = None
         return t
 
@@ -183,7 +189,9 @@ class Tensor:
 
     @property
     def data(self):
-        return Tensor._make(self._data, False, None, self)
+        """The same memory without history, and with a version counter of its own (in-place changes through
+        ``.data`` are invisible to autograd, as in PyTorch)."""
+        return Tensor._make(self._data)
 
     @data.setter
     def data(self, value):
@@ -241,6 +249,26 @@ class Tensor:
         if dtype is None:
             return f"zoo.{self.dtype.name}"
         return self.to(dtype)
+
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype (and on its device, as PyTorch's ``type_as`` of a cuda tensor)."""
+        return self.to(other.device, other.dtype)
+
+    def pin_memory(self, device=None):
+        """A copy in page-locked host memory (CuPy's pinned allocator), for faster copies to the GPU; like
+        PyTorch, an error without an accelerator."""
+        from . import cuda
+        if self.is_cuda:
+            raise RuntimeError(f"cannot pin '{self.device}' memory: only dense CPU tensors can be pinned")
+        if not cuda.is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        import cupyx
+        pinned = cupyx.empty_pinned(self._data.shape, self._data.dtype)
+        pinned[...] = self._data
+        return Tensor._make(pinned)
+
+    def is_pinned(self, device=None):
+        return type(getattr(self._data, "base", None)).__name__ == "PinnedMemoryPointer"
 
     def float(self):
         return self.to(dtypes.float32)
@@ -337,12 +365,13 @@ class Tensor:
     __str__ = __repr__
 
     # --- in-place plumbing ----------------------------------------------------------------------------------
-    def _check_inplace(self):
-        """Refuse in-place changes of a leaf that autograd tracks."""
+    def _check_inplace(self, through=None):
+        """Refuse in-place changes of a leaf that autograd tracks (``through``: the view op changing it)."""
         from .autograd.grad_mode import _mode
         if _mode.grad_enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. "
-                               "Wrap it in zoo.no_grad() or use an out-of-place op.")
+            what = "a leaf Variable" if through is None else f"a leaf Variable, changed through {through},"
+            raise RuntimeError(f"{what} that requires grad is being used in an in-place operation. "
+                               f"Wrap it in zoo.no_grad() or use an out-of-place op.")
 
 
 class Size(tuple):

@@ -1,6 +1,7 @@
 """Reverse-mode traversal: run each node's backward once all gradients flowing into it are summed."""
 import numpy as np
 
+from .function import refresh_view
 from .grad_mode import _mode
 
 __all__ = ["run_backward"]
@@ -20,6 +21,8 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
     leaf_grads = {}   # leaf tensor -> summed gradient (array)
     nodes = []
     for t, g in zip(roots, root_grads):
+        if t._view is not None and t._view[2] != t._vc[0]:
+            refresh_view(t)
         if t.grad_fn is None:
             if not t._requires_grad:
                 raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
@@ -80,7 +83,7 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
             if _mode.anomaly:
                 _check_finite(fn, in_grads)
             nexts = fn.next_functions
-            if not retain_graph:
+            if not retain_graph and not fn.is_view:  # a view node keeps its parameters: views replay it
                 fn.next_functions = None if fn.__dict__ else nexts
                 fn.__dict__.clear()
             for nxt, gi, need in zip(nexts, in_grads, fn.needs_input_grad):

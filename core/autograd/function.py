@@ -46,6 +46,8 @@ class Function:
 
     # --- what subclasses write ---------------------------------------------------------------------------
     def forward(self, *arrays):
+        """``self.needs_input_grad[i]``: whether input i's gradient will be wanted (all False when not
+        recording), so forward can skip keeping what only other gradients need."""
         raise NotImplementedError
 
     def backward(self, grad):
@@ -75,10 +77,13 @@ class Function:
         array_type = None
         for x in inputs:
             if isinstance(x, Tensor):
+                if x._view is not None and x._view[2] != x._vc[0] and _mode.grad_enabled:
+                    refresh_view(x)
                 d = x._data
                 if array_type is None:
                     array_type = type(d)
-                elif type(d) is not array_type:
+                    first = d
+                elif type(d) is not array_type or (array_type is not _ndarray and not same_gpu(d, first)):
                     _raise_device_mismatch(self, inputs)
                 arrays.append(d)
                 if x._requires_grad:
@@ -86,6 +91,9 @@ class Function:
             else:
                 arrays.append(x)
         record = record and _mode.grad_enabled
+        # known before forward, so forward keeps only what the wanted gradients read
+        self.needs_input_grad = [isinstance(x, Tensor) and x._requires_grad for x in inputs] if record \
+            else _NO_GRADS
         if _mode.autocast is not None and self.amp is not None:
             from ..amp import cast_inputs
             cast_inputs(self, arrays, inputs)
@@ -97,20 +105,20 @@ class Function:
             out = np.asarray(out)  # NumPy returns scalars for 0-d results
         base = inputs[0] if self.is_view else None
         if not record:
-            return Tensor._make(out, False, None, base)
+            result = Tensor._make(out, False, None, base)
+            if base is not None and _mode.grad_enabled:
+                result._view = (base, self, result._vc[0])
+            return result
         nexts = []
-        needs = []
         for x in inputs:
             if isinstance(x, Tensor):
-                rg = x._requires_grad
-                nexts.append(x.grad_fn if x.grad_fn is not None else (x if rg else None))
-                needs.append(rg)
+                nexts.append(x.grad_fn if x.grad_fn is not None else (x if x._requires_grad else None))
             else:
                 nexts.append(None)
-                needs.append(False)
         self.next_functions = nexts
-        self.needs_input_grad = needs
         result = Tensor._make(out, True, self, base)
+        if base is not None:  # a view remembers how to re-derive itself from its input (refresh_view)
+            result._view = (base, self, result._vc[0])
         if self._retained_inputs or self._retain_out:
             saved = [(inputs[i]._vc, inputs[i]._vc[0], i) for i in self._retained_inputs
                      if isinstance(inputs[i], Tensor)]
@@ -129,6 +137,17 @@ class Function:
                     f"one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: {what} of {self.name} is at version {counter[0]}; expected version {version}. "
                     f"Use .clone() before the in-place op, or do it out of place.")
+
+
+class _NoGrads:
+    """``needs_input_grad`` of a node that records nothing: False for every input."""
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        return False
+
+
+_NO_GRADS = _NoGrads()
 
 
 class _TorchStyleNode(Function):
@@ -167,6 +186,34 @@ class _TorchStyleNode(Function):
         return self.fn_cls.__name__ + "Backward"
 
 
+def replay_view(t):
+    """Derive view ``t`` afresh from the current history of the tensor it views: the same view ops, applied
+    again (PyTorch regenerates a view's grad_fn the same way once its base was modified in place)."""
+    parent, op, _ = t._view
+    if parent._view is not None:
+        parent = replay_view(parent)
+    fresh = object.__new__(type(op))
+    fresh.__dict__.update(op.__dict__)
+    return fresh.apply(parent)
+
+
+def refresh_view(t):
+    """Rebase view ``t``'s history onto the current history of its base (after an in-place change of the memory
+    they share, made through the base or another view)."""
+    r = replay_view(t)
+    t.grad_fn, t._requires_grad = r.grad_fn, r._requires_grad
+    t._view = (t._view[0], t._view[1], t._vc[0])
+
+
+def view_chain(t):
+    """(the tensor ``t`` is a differentiable view of, [view nodes from it to ``t``])."""
+    ops = []
+    while t._view is not None:
+        ops.append(t._view[1])
+        t = t._view[0]
+    return t, ops[::-1]
+
+
 def _apply_torch_style(cls, *inputs):
     return _TorchStyleNode(cls).apply(*inputs)
 
@@ -180,6 +227,11 @@ def _describe(x):
 def _op_error(fn, inputs, e):
     args = ", ".join(_describe(x) for x in inputs)
     return RuntimeError(f"{type(fn).__name__}: {e} (inputs: {args})")
+
+
+def same_gpu(a, b):
+    """Whether two CuPy arrays live on the same GPU (cuda:0 and cuda:1 do not mix in one op)."""
+    return a.device.id == b.device.id
 
 
 def _raise_device_mismatch(fn, inputs):

@@ -24,6 +24,12 @@ def is_inference_mode_enabled():
 class _GradModeContext:
     """Base for the grad-mode context managers; each instance also works as a decorator."""
 
+    def __new__(cls, *args, **kwargs):
+        # ``@no_grad`` without parentheses: the decorated function arrives as the only argument
+        if len(args) == 1 and not kwargs and callable(args[0]) and cls is not set_grad_enabled:
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def _enter(self):
         raise NotImplementedError
 

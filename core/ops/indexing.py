@@ -9,12 +9,12 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, refresh_view
 from ..autograd.grad_mode import _mode
 from ..device import array_module
 from ..tensor import Tensor
 from ._util import unbroadcast, wrap_dim
-from .inplace import inplace, write_inplace
+from .inplace import inplace, record_inplace
 
 # ----------------------------------------------------------------------------------------------------------------
 # helpers shared with sorting.py
@@ -354,6 +354,8 @@ def _writeable(a):
 
 def _put(self, basic, adv, value, accumulate, op):
     value = _value(self, value, op)
+    if _mode.grad_enabled and self._view is not None and self._view[2] != self._vc[0]:
+        refresh_view(self)
     recording = _mode.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     self._check_inplace()
     d = self._data
@@ -361,11 +363,8 @@ def _put(self, basic, adv, value, accumulate, op):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
                            f"to a single memory location (an expanded view or a read-only array); clone() it first")
     if recording:
-        if self._base is not None:
-            raise NotImplementedError(f"{op}: writing a value that requires grad into a view is not supported by zoo "
-                                      f"(the viewed tensor would not record it); index the base tensor directly, "
-                                      f"e.g. x[0, 1] = v instead of x[0][1] = v")
-        return write_inplace(self, IndexPut(basic, adv, accumulate).apply(self, value))
+        return record_inplace(self, lambda src: IndexPut(basic, adv, accumulate).apply(src, value), op,
+                              snapshot=False)
     v = value._data.astype(d.dtype, copy=False) if isinstance(value, Tensor) else value
     try:
         _write(d, basic, adv, v, accumulate)

@@ -75,32 +75,36 @@ class MatMul(Function):
     amp = "low"
 
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.retain_inputs(0, 1)
+        need = self.needs_input_grad  # each gradient reads the other operand only
+        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a, self.b = (a if need[1] else None), (b if need[0] else None)
+        self.retain_inputs(*((0,) if need[1] else ()) + ((1,) if need[0] else ()))
         return _mm(a, b)
 
     def backward(self, g):
-        a, b = self.a, self.b
+        a_shape, b_shape = self.a_shape, self.b_shape
         need = self.needs_input_grad
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        m, n = a2.shape[-2], b2.shape[-1]
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        a2_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
+        b2_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
+        m, n = a2_shape[-2], b2_shape[-1]
+        batch = np.broadcast_shapes(a2_shape[:-2], b2_shape[:-2])
         g2 = g.reshape(batch + (m, n))
         ga = gb = None
         if need[0]:
-            if a2.ndim == 2 and b2.ndim > 2:  # one matrix times a stack: contract over the batch too
+            b2 = self.b.reshape(b2_shape)
+            if len(a2_shape) == 2 and b2.ndim > 2:  # one matrix times a stack: contract over the batch too
                 axes = list(range(len(batch))) + [g2.ndim - 1]
                 ga = array_module(g).tensordot(g2, b2, axes=(axes, axes))
             else:
-                ga = unbroadcast(_mm(g2, _t(b2)), a2.shape)
-            ga = ga.reshape(a.shape)
+                ga = unbroadcast(_mm(g2, _t(b2)), a2_shape)
+            ga = ga.reshape(a_shape)
         if need[1]:
-            if b2.ndim == 2 and a2.ndim > 2:  # a stack times one matrix: a single (k, B*m) @ (B*m, n) GEMM
+            a2 = self.a.reshape(a2_shape)
+            if len(b2_shape) == 2 and a2.ndim > 2:  # a stack times one matrix: a single (k, B*m) @ (B*m, n) GEMM
                 gb = _rows(a2).T @ _rows(g2)
             else:
-                gb = unbroadcast(array_module(g).matmul(_t(a2), g2), b2.shape)
-            gb = gb.reshape(b.shape)
+                gb = unbroadcast(array_module(g).matmul(_t(a2), g2), b2_shape)
+            gb = gb.reshape(b_shape)
         return ga, gb
 
 

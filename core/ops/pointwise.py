@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, same_gpu
 from ..device import array_module
 from ..tensor import Tensor
 from ._util import float_result, result_dtype, unbroadcast
@@ -24,11 +24,16 @@ class _Binary(Function):
             self.a_shape, self.a_dtype = a.shape, a.dtype
             if a.dtype is not dt:
                 a = a.astype(dt)
+        elif dt.kind in "iu":
+            a = _wrapped(a, dt)
         if hasattr(b, "dtype"):
             self.b_shape, self.b_dtype = b.shape, b.dtype
             if b.dtype is not dt:
                 b = b.astype(dt)
+        elif dt.kind in "iu":
+            b = _wrapped(b, dt)
         return a, b
+
 
     def grads(self, ga, gb):
         """Reduce the two full-shape gradients to the inputs' shapes and dtypes."""
@@ -44,6 +49,12 @@ class _Binary(Function):
         return (ga if need[0] else None), (gb if need[1] else None)
 
 
+def _wrapped(s, dt):
+    """A Python int outside integer dtype ``dt``'s range wraps around, as in PyTorch (uint8 tensor - 2)."""
+    info = np.iinfo(dt)
+    return s if info.min <= s <= info.max else np.asarray(s).astype(dt)
+
+
 class Add(_Binary):
     def forward(self, a, b):
         a, b = self.cast(a, b)
@@ -55,6 +66,9 @@ class Add(_Binary):
 
 class Sub(_Binary):
     def forward(self, a, b):
+        if _is_bool(a) or _is_bool(b):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         a, b = self.cast(a, b)
         return a - b
 
@@ -65,8 +79,9 @@ class Sub(_Binary):
 class Mul(_Binary):
     def forward(self, a, b):
         a, b = self.cast(a, b)
-        self.a, self.b = a, b
-        self.retain_inputs(0, 1)
+        need = self.needs_input_grad  # each gradient reads the other operand only
+        self.a, self.b = (a if need[1] else None), (b if need[0] else None)
+        self.retain_inputs(*((0,) if need[1] else ()) + ((1,) if need[0] else ()))
         return a * b
 
     def backward(self, g):
@@ -77,34 +92,64 @@ class Mul(_Binary):
 class Div(_Binary):
     def forward(self, a, b):
         a, b = self.cast(a, b)
-        self.b = b
-        out = a / b
-        if hasattr(b, "dtype"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or nan, as in PyTorch
+            out = a / b
+        need = self.needs_input_grad
+        self.a, self.b = a, b
+        if hasattr(b, "dtype") and need[1]:
             self.out = out
-            self.retain_inputs(1)
             self.retain_output()
+        if hasattr(a, "dtype"):
+            self.a = None
+            if hasattr(b, "dtype"):
+                self.retain_inputs(1)
+        elif need[1]:  # number / tensor: the gradient reads only the output, -a / b² = -out² / a
+            self.b = None
         return out
 
     def backward(self, g):
         need = self.needs_input_grad
         ga = g / self.b if need[0] else None
-        gb = -g * self.out / self.b if need[1] else None
+        gb = None
+        if need[1]:
+            if self.b is not None:
+                gb = -g * self.out / self.b
+            else:
+                gb = -g * self.out * self.out / self.a if self.a != 0 else g * 0
         return self.grads(ga, gb)
+
+
+def _is_bool(x):
+    return x.dtype.kind == "b" if hasattr(x, "dtype") else isinstance(x, (bool, np.bool_))
+
+
+def _no_bool(dt, name):
+    if dt.kind == "b":
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
 
 
 class Pow(_Binary):
     def forward(self, a, b):
-        a, b = self.cast(a, b)
+        if self.dtype.kind == "b":  # PyTorch: a bool tensor to a Python bool power stays bool; tensor powers raise
+            if hasattr(b, "dtype"):
+                _no_bool(self.dtype, "pow")
+            return a.copy() if b else array_module(a).ones_like(a)
         if self.dtype.kind in "iu" and bool((b < 0).any() if hasattr(b, "dtype") else b < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        a, b = self.cast(a, b)
         self.a, self.b = a, b
-        out = a ** b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = a ** b
         self.out = out
         self.retain_inputs(0, 1)
         self.retain_output()
         return out
 
     def backward(self, g):
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** negative is inf, as in PyTorch
+            return self._backward(g)
+
+    def _backward(self, g):
         need = self.needs_input_grad
         a, b = self.a, self.b
         ga = gb = None
@@ -125,16 +170,21 @@ class Pow(_Binary):
 
 class Remainder(_Binary):
     def forward(self, a, b):
+        _no_bool(self.dtype, "remainder")
         a, b = self.cast(a, b)
+        _no_integer_zero(self.dtype, b)
         self.a, self.b = a, b
         self.retain_inputs(0, 1)
         xp = array_module(a if hasattr(a, "dtype") else b)
-        return xp.remainder(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.remainder(a, b)
 
     def backward(self, g):
         need = self.needs_input_grad
         xp = array_module(g)
-        return self.grads(g if need[0] else None, -g * xp.floor_divide(self.a, self.b) if need[1] else None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = -g * xp.floor_divide(self.a, self.b) if need[1] else None
+        return self.grads(g if need[0] else None, gb)
 
 
 def _binary(cls, a, b):
@@ -204,21 +254,30 @@ def _trunc_div(a, b):
     return xp.trunc(a / b)
 
 
-def floor_divide(input, other):
-    """Floor division (``//``); its gradient is zero almost everywhere, so it records no graph."""
-    other = _check_operand(other, "floor_divide")
-    dt = result_dtype(input, other)
+class FloorDivide(_Binary):
+    """Floor division (``//``): its gradient is zero almost everywhere (zeros, as in PyTorch)."""
 
-    def f(a, b):
-        xp = array_module(a if hasattr(a, "dtype") else b)
-        if hasattr(a, "dtype"):
-            a = a.astype(dt, copy=False)
-        if hasattr(b, "dtype"):
-            b = b.astype(dt, copy=False)
-        if dt.kind in "iu" and (bool((b == 0).any()) if hasattr(b, "dtype") else b == 0):
-            raise RuntimeError("ZeroDivisionError: integer division by zero")
-        return xp.floor_divide(a, b)
-    return _no_grad_binary(input, other, f)
+    def forward(self, a, b):
+        _no_bool(self.dtype, "floor_divide")
+        a, b = self.cast(a, b)
+        _no_integer_zero(self.dtype, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return array_module(a if hasattr(a, "dtype") else b).floor_divide(a, b)
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        z = array_module(g).zeros_like(g)
+        return self.grads(z if need[0] else None, z if need[1] else None)
+
+
+def _no_integer_zero(dt, b):
+    if dt.kind in "iu" and (bool((b == 0).any()) if hasattr(b, "dtype") else b == 0):
+        raise RuntimeError("ZeroDivisionError: integer division by zero")
+
+
+def floor_divide(input, other):
+    """Floor division (``//``)."""
+    return _binary(FloorDivide, input, _check_operand(other, "floor_divide"))
 
 
 def remainder(input, other):
@@ -244,7 +303,8 @@ def pow(input, exponent):
 def _no_grad_binary(a, b, f):
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and type(da) is not type(db):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (type(da) is not type(db) or (
+            type(da) is not np.ndarray and not same_gpu(da, db))):
         raise RuntimeError(f"expected all tensors to be on the same device, but found at least two devices, "
                            f"{a.device} and {b.device}")
     out = f(da, db)
@@ -264,25 +324,40 @@ def _no_out(out, name):
 
 
 class _Unary(Function):
-    """Elementwise f(x) with f'(x) from the input, the output, or both."""
+    """Elementwise f(x) with f'(x) from the input and/or the output (``reads``: "x", "y" or "xy"; backward keeps
+    only those). ``quiet`` ops meet poles (log(0), 1/0): inf and nan as in PyTorch, no NumPy warnings."""
     float_only = True
+    reads = "xy"
+    quiet = False
+    x = out = None
 
     def forward(self, x):
         if self.float_only and x.dtype.kind != "f":
             x = x.astype(float_result(x.dtype))
-        self.x = x
-        out = self.f(array_module(x), x)
-        self.out = out
-        self.retain_inputs(0)
-        self.retain_output()
+        if self.quiet:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = self.f(array_module(x), x)
+        else:
+            out = self.f(array_module(x), x)
+        if self.needs_input_grad[0]:
+            if "x" in self.reads:
+                self.x = x
+                self.retain_inputs(0)
+            if "y" in self.reads:
+                self.out = out
+                self.retain_output()
         return out
 
     def backward(self, g):
+        if self.quiet:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return g * self.df(array_module(g), self.x, self.out)
         return g * self.df(array_module(g), self.x, self.out)
 
 
-def _unary(name, f, df, float_only=True, doc=None):
-    cls = type(name, (_Unary,), {"f": staticmethod(f), "df": staticmethod(df), "float_only": float_only})
+def _unary(name, f, df, float_only=True, doc=None, reads="xy", quiet=False):
+    cls = type(name, (_Unary,), {"f": staticmethod(f), "df": staticmethod(df), "float_only": float_only,
+                                 "reads": reads, "quiet": quiet})
 
     def op(input):
         return cls().apply(input)
@@ -309,30 +384,31 @@ def neg(input):
 negative = neg
 
 _LN2 = math.log(2.0)
-Exp, exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, y: y)
-Log, log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, y: 1 / x)
-Log1p, log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x))
-Log2, log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * _LN2))
-Log10, log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * math.log(10.0)))
-Expm1, expm1 = _unary("Expm1", lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1)
-Sqrt, sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, y: 0.5 / y)
-Rsqrt, rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, x, y: -0.5 * y * y * y)
-Sin, sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x))
-Cos, cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x))
-Tan, tan = _unary("Tan", lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y)
-Tanh, tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, x, y: 1 - y * y)
-Atan, atan = _unary("Atan", lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x))
-Asin, asin = _unary("Asin", lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x))
-Acos, acos = _unary("Acos", lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x))
-Sinh, sinh = _unary("Sinh", lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x))
-Cosh, cosh = _unary("Cosh", lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x))
-Reciprocal, reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda xp, x, y: -y * y)
-Square, square = _unary("Square", lambda xp, x: x * x, lambda xp, x, y: 2 * x, float_only=False)
-Abs, abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, y: xp.sign(x), float_only=False)
-Sigmoid, sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid(xp, x), lambda xp, x, y: y * (1 - y))
+Exp, exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, x, y: y, reads="y")
+Log, log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, x, y: 1 / x, reads="x", quiet=True)
+Log1p, log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x), reads="x", quiet=True)
+Log2, log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * _LN2), reads="x", quiet=True)
+Log10, log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * math.log(10.0)),
+                      reads="x", quiet=True)
+Expm1, expm1 = _unary("Expm1", lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1, reads="y")
+Sqrt, sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, x, y: 0.5 / y, reads="y", quiet=True)
+Rsqrt, rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, x, y: -0.5 * y * y * y, reads="y", quiet=True)
+Sin, sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x), reads="x")
+Cos, cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x), reads="x")
+Tan, tan = _unary("Tan", lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y, reads="y")
+Tanh, tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, x, y: 1 - y * y, reads="y")
+Atan, atan = _unary("Atan", lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x), reads="x")
+Asin, asin = _unary("Asin", lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x), reads="x", quiet=True)
+Acos, acos = _unary("Acos", lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x), reads="x", quiet=True)
+Sinh, sinh = _unary("Sinh", lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x), reads="x")
+Cosh, cosh = _unary("Cosh", lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x), reads="x")
+Reciprocal, reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda xp, x, y: -y * y, reads="y", quiet=True)
+Square, square = _unary("Square", lambda xp, x: x * x, lambda xp, x, y: 2 * x, float_only=False, reads="x")
+Abs, abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, x, y: xp.sign(x), float_only=False, reads="x")
+Sigmoid, sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid(xp, x), lambda xp, x, y: y * (1 - y), reads="y")
 Silu, silu = _unary("Silu", lambda xp, x: x * _sigmoid(xp, x),
-                    lambda xp, x, y: _silu_grad(xp, x))
-Mish, mish = _unary("Mish", lambda xp, x: x * xp.tanh(_softplus(xp, x)), lambda xp, x, y: _mish_grad(xp, x))
+                    lambda xp, x, y: _silu_grad(xp, x), reads="x")
+Mish, mish = _unary("Mish", lambda xp, x: x * xp.tanh(_softplus(xp, x)), lambda xp, x, y: _mish_grad(xp, x), reads="x")
 absolute = abs
 arctan, arcsin, arccos = atan, asin, acos
 
@@ -391,7 +467,7 @@ def _zero_grad_unary(name, f):
     return op
 
 
-sign = _zero_grad_unary("Sign", lambda xp, x: xp.sign(x))
+sign = _zero_grad_unary("Sign", lambda xp, x: xp.sign(x) if x.dtype.kind != "b" else x.copy())
 floor = _zero_grad_unary("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy())
 ceil = _zero_grad_unary("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy())
 round_ = _zero_grad_unary("Round", lambda xp, x: xp.round(x) if x.dtype.kind == "f" else x.copy())
@@ -621,6 +697,8 @@ def _compare(name, f):
     def op(input, other):
         if not isinstance(other, (Tensor, int, float, bool, np.number, np.bool_)):
             return NotImplemented
+        if type(other) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+            other = _wrapped(other, input._data.dtype)  # PyTorch casts the number to the tensor's dtype
         return _no_grad_binary(input, other, f)
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` comparison (boolean result, broadcasting)."
@@ -643,9 +721,15 @@ def _logical(name, f, bitwise=False):
                 d = x._data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
                 if d.kind == "f":
                     raise RuntimeError(f"\"{name}\" is not implemented for floating point tensors")
+            dt = result_dtype(input, other)  # PyTorch's promotion (a 0-d tensor does not widen), not NumPy's
+            return _no_grad_binary(input, other, lambda a, b: f(None, _as(a, dt), _as(b, dt)))
         return _no_grad_binary(input, other, lambda a, b: f(array_module(a if hasattr(a, 'dtype') else b), a, b))
     op.__name__ = name
     return op
+
+
+def _as(x, dt):
+    return x.astype(dt, copy=False) if hasattr(x, "dtype") else np.asarray(x).astype(dt)
 
 
 logical_and = _logical("logical_and", lambda xp, a, b: xp.logical_and(a, b))
@@ -706,7 +790,9 @@ def equal(input, other):
 
 def _reflected(op):
     def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, np.number, np.bool_)):
+        if isinstance(other, np.ndarray):  # ndarray (op) Tensor: NumPy defers here (__array_priority__)
+            other = Tensor._make(other)
+        elif not isinstance(other, (Tensor, int, float, bool, np.number, np.bool_)):
             return NotImplemented
         return op(other, self)
     return method

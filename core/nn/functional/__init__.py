@@ -9,8 +9,9 @@ from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
+from ...ops.indexing import one_hot  # noqa: F401  (an indexing op, public here as in PyTorch)
 
 # The submodules by import (``linear`` here is the function F.linear, which the star import put over the module).
 __all__ = [name for sub in ("activation", "attention", "conv", "linear", "loss", "normalization", "pooling",
                             "sampling")
-           for name in importlib.import_module(f"{__name__}.{sub}").__all__]
+           for name in importlib.import_module(f"{__name__}.{sub}").__all__] + ["one_hot"]

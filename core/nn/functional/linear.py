@@ -48,17 +48,24 @@ class Linear(Function):
         if b is not None:
             y += b
             self.b_shape = b.shape
-        self.x2, self.w2 = x2, w2
-        self.retain_inputs(0, 1)
+        need = self.needs_input_grad  # gx reads only w, gw only x
+        self.x2, self.w2 = (x2 if need[1] else None), (w2 if need[0] else None)
+        self.retain_inputs(*((0,) if need[1] else ()) + ((1,) if need[0] else ()))
         return y.reshape(x.shape[:-1] + w.shape[:-1])
 
     def backward(self, g):
         need = self.needs_input_grad
-        g2 = g.reshape(self.x2.shape[0], self.w2.shape[0])
-        gx = (g2 @ self.w2).reshape(self.x_shape) if need[0] else None
-        gw = (g2.T @ self.x2).reshape(self.w_shape) if need[1] else None
+        g2 = g.reshape(math.prod(self.x_shape[:-1]), math.prod(self.w_shape[:-1]))
+        gx = _shaped(g2 @ self.w2, self.x_shape) if need[0] else None
+        gw = _shaped(g2.T @ self.x2, self.w_shape) if need[1] else None
         gb = unbroadcast(g2.sum(axis=0), self.b_shape) if need[2] else None
         return gx, gw, gb
+
+
+def _shaped(a, shape):
+    """``a.reshape(shape)``, but ``a`` itself when it has that shape: a gradient that is not a view needs no
+    private copy when it reaches a leaf's ``.grad``."""
+    return a if a.shape == shape else a.reshape(shape)
 
 
 def linear(input, weight, bias=None):

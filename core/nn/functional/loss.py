@@ -670,10 +670,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                              f"{() if x.ndim == 1 else (x.shape[0],) + x.shape[2:]} or floating point class "
                              f"probabilities of shape {x.shape} for input {_shape(input)}, got a "
                              f"{target.dtype.name} target of shape {_shape(target)}")
-        if ignore_index >= 0:
-            raise RuntimeError(f"{name}: ignore_index is not supported for floating point (probability) targets")
+        if ignore_index >= 0:  # PyTorch refuses a class index to ignore and ignores a negative one
+            raise RuntimeError(f"{name}: ignore_index is not supported for floating point target")
         dt = result_dtype(input, target)
-        op = CrossEntropy(reduction, ignore_index, _class_weight(name, input, weight, dt), float(label_smoothing), dt)
+        op = CrossEntropy(reduction, -100, _class_weight(name, input, weight, dt), float(label_smoothing), dt)
         return op.apply(input, target)
     t = _class_targets(name, input, target, ignore_index)
     op = CrossEntropy(reduction, ignore_index, _class_weight(name, input, weight, x.dtype), float(label_smoothing),
