@@ -1,9 +1,11 @@
 """Mixed precision: ``autocast`` (matmul/conv/linear/attention in float16, softmax and losses in float32) and
 ``GradScaler`` (dynamic loss scaling that skips steps whose gradients overflowed), as in ``torch.amp``.
 
-Ops that run in float16 declare it with the class attribute ``amp = "low"`` of their autograd Function (the
-inputs are cast as the node is built, and the engine hands gradients back in each input's own dtype); ops that
-must run in float32 are wrapped with ``autocast_float32``, which widens their float16 tensor arguments.
+Ops that run in float16 declare it with the class attribute ``amp = "low"`` of their autograd Function, and ops
+that must run in float32 (PyTorch's CUDA autocast list: sum, prod, cumsum, norm, exp, log, pow, rsqrt,
+reciprocal, softplus, layer_norm, group_norm ...) with ``amp = "float32"``: the inputs are cast as the node is
+built, and the engine hands gradients back in each input's own dtype. Composite functions that must run in
+float32 (softmax, the losses) are wrapped with ``autocast_float32``, which widens their float16 tensor arguments.
 """
 import functools
 import warnings
@@ -58,16 +60,18 @@ def get_autocast_dtype(device_type):
 
 
 def cast_inputs(fn, arrays, inputs):
-    """Cast the floating point tensor inputs of a ``amp = "low"`` op to the autocast dtype; remember their dtypes
-    so the engine casts the gradients back."""
-    device_type, target = _mode.autocast
+    """Cast the floating point tensor inputs of an ``amp = "low"`` op to the autocast dtype, or the float16 inputs
+    of an ``amp = "float32"`` op to float32; remember their dtypes so the engine casts the gradients back."""
+    device_type, low = _mode.autocast
+    widen = fn.amp == "float32"
+    target = np.float32 if widen else low
     on_gpu = device_type == "cuda"
     cast_back = None
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             continue
         a = arrays[i]
-        if a.dtype.kind != "f" or a.dtype == target or (type(a) is not np.ndarray) != on_gpu:
+        if a.dtype.kind != "f" or a.dtype == target or (widen and a.dtype != low) or (type(a) is not np.ndarray) != on_gpu:
             continue
         if cast_back is None:
             cast_back = [None] * len(arrays)

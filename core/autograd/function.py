@@ -36,7 +36,7 @@ class Function:
     _hooks = None           # hooks registered on the output tensor
     _trace = None           # forward stack trace, kept in anomaly mode
     is_view = False  # True for ops whose output is a view of input 0 (shares its memory and version counter)
-    amp = None       # "low": under autocast this op runs in float16 (see zoo.amp)
+    amp = None       # under autocast: "low" runs this op in float16, "float32" in float32 (see zoo.amp)
     _cast_back = None  # input dtypes autocast changed, so the engine returns gradients in the original dtype
 
     def __init_subclass__(cls, **kwargs):

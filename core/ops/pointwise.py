@@ -409,6 +409,9 @@ Sigmoid, sigmoid = _unary("Sigmoid", lambda xp, x: _sigmoid(xp, x), lambda xp, x
 Silu, silu = _unary("Silu", lambda xp, x: x * _sigmoid(xp, x),
                     lambda xp, x, y: _silu_grad(xp, x), reads="x")
 Mish, mish = _unary("Mish", lambda xp, x: x * xp.tanh(_softplus(xp, x)), lambda xp, x, y: _mish_grad(xp, x), reads="x")
+
+for _op in (Exp, Log, Log1p, Log2, Log10, Expm1, Rsqrt, Tan, Asin, Acos, Sinh, Cosh, Reciprocal):
+    _op.amp = "float32"  # PyTorch's autocast runs these in float32 (float16 over/underflows)
 absolute = abs
 arctan, arcsin, arccos = atan, asin, acos
 
@@ -528,6 +531,8 @@ def elu(input, alpha=1.0):
 
 
 class Softplus(Function):
+    amp = "float32"
+
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
 

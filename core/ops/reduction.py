@@ -91,6 +91,8 @@ def _check_nonempty(shape, axes, op):
 
 
 class Sum(Function):
+    amp = "float32"
+
     def __init__(self, axes, keepdim, dtype):
         self.axes, self.keepdim, self.dtype = axes, keepdim, dtype
 
@@ -148,6 +150,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 class Prod(Function):
     """Product over one axis (or all). The gradient is the product of the *other* elements, built from
     exclusive prefix and suffix products, so it is exact when some elements are zero."""
+    amp = "float32"
 
     def __init__(self, axis, keepdim, dtype):
         self.axis, self.keepdim, self.dtype = axis, keepdim, dtype
@@ -484,6 +487,8 @@ def _flipped_cumsum(xp, g, axis):
 
 
 class CumSum(Function):
+    amp = "float32"
+
     def __init__(self, axis, dtype):
         self.axis, self.dtype = axis, dtype
 
@@ -501,6 +506,7 @@ class CumSum(Function):
 class CumProd(Function):
     """Running product. Backward: before the first zero, sum_{j>=i} g_j out_j / x_i; at the first zero, the
     same sum with that zero replaced by 1; after it, 0 (every later output already contains the zero)."""
+    amp = "float32"
 
     def __init__(self, axis, dtype):
         self.axis, self.dtype = axis, dtype
@@ -559,6 +565,7 @@ def cumprod(input, dim, *, dtype=None):
 
 class Norm(Function):
     """Vector p-norm over ``axes`` (2, 1, 0, ±inf or any other p)."""
+    amp = "float32"
 
     def __init__(self, p, axes, keepdim):
         self.p, self.axes, self.keepdim = p, axes, keepdim

@@ -101,3 +101,32 @@ def test_grad_scaler_on_cuda_without_gpu_disables_itself():
     with pytest.warns(UserWarning, match="Disabling"):
         scaler = zoo.amp.GradScaler()
     assert not scaler.is_enabled() and scaler.scale(zoo.ones(1)).item() == 1.0
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("sum", lambda y: y.sum()), ("sum dim", lambda y: y.sum(1)), ("prod", lambda y: (y * 0.1).prod(1)),
+    ("cumsum", lambda y: y.cumsum(1)), ("norm", lambda y: y.norm()), ("exp", zoo.exp), ("log", lambda y: (y * y).log()),
+    ("rsqrt", lambda y: (y * y + 1).rsqrt()), ("reciprocal", lambda y: (y * y + 1).reciprocal()),
+    ("softplus", F.softplus), ("layer_norm", lambda y: F.layer_norm(y, (6,))),
+    ("group_norm", lambda y: F.group_norm(y.reshape(2, 6, 1), 3)),
+])
+def test_autocast_runs_reductions_norms_and_transcendentals_in_float32(name, fn):
+    """PyTorch's autocast float32 list: float16 activations are widened, gradients come back in float16."""
+    x = zoo.randn(2, 6, requires_grad=True)
+    w = zoo.randn(6, 6)
+    with zoo.autocast("cpu"):
+        y = x @ w                      # float16
+        assert y.dtype is zoo.float16
+        out = fn(y)
+    assert out.dtype is zoo.float32, name
+    out.float().sum().backward()
+    assert x.grad.dtype is zoo.float32 and np.isfinite(x.grad.numpy()).all()
+    ref = fn(x.detach().half().float() @ w.half().float())  # the same values computed in float32 throughout
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=2e-2, atol=2e-2)
+
+
+def test_autocast_float32_ops_leave_float32_and_float64_inputs_alone():
+    x64 = zoo.randn(3, dtype=zoo.float64)
+    with zoo.autocast("cpu"):
+        assert zoo.exp(x64).dtype is zoo.float64 and x64.sum().dtype is zoo.float64
+        assert zoo.exp(x64.float()).dtype is zoo.float32

@@ -317,7 +317,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     _check_param("layer_norm", "weight", weight, ns)
     _check_param("layer_norm", "bias", bias, ns)
     axes = tuple(range(len(shape) - k, len(shape)))
-    return Norm(axes, eps, ns).apply(input, weight, bias)
+    op = Norm(axes, eps, ns)
+    op.amp = "float32"  # as PyTorch's autocast: statistics of float16 activations in float32
+    return op.apply(input, weight, bias)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -351,7 +353,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     _check_param("group_norm", "bias", bias, (c,))
     group_size = input._data.size // (n * num_groups) if n else 0
     param_shape = (1, c) + (1,) * (len(shape) - 2)
-    return Norm((2,), eps, param_shape, stat_shape=(n, num_groups, group_size)).apply(input, weight, bias)
+    op = Norm((2,), eps, param_shape, stat_shape=(n, num_groups, group_size))
+    op.amp = "float32"
+    return op.apply(input, weight, bias)
 
 
 # ----------------------------------------------------------------------------------------------------------------
