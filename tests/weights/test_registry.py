@@ -30,6 +30,7 @@ def make(name="test.entry", task="test", architecture="zoo.nn.Linear", **kw):
 @pytest.fixture
 def clean_registry(monkeypatch):
     """Entries and providers added by a test vanish with it."""
+    providers.load_providers()  # the domains' own entries are in the copy, so they outlive the test
     monkeypatch.setattr(registry, "_ENTRIES", dict(registry._ENTRIES))
     monkeypatch.setattr(providers, "_MODULES", list(providers._MODULES))
     monkeypatch.setattr(providers, "_LOADED", set(providers._LOADED))
