@@ -24,6 +24,7 @@ import numpy as np
 from ..core.autograd import inference_mode, is_grad_enabled
 from ..core.device import array_module
 from ..core.tensor import Tensor
+from ..weights.outputs import ModelOutput
 
 __all__ = ["ModelOutput", "BaseModelOutput", "BaseModelOutputWithPastAndCrossAttentions",
            "CausalLMOutputWithCrossAttentions", "Seq2SeqLMOutput", "DynamicCache", "EncoderDecoderCache",
@@ -31,66 +32,6 @@ __all__ = ["ModelOutput", "BaseModelOutput", "BaseModelOutputWithPastAndCrossAtt
 
 
 # ---- outputs ----------------------------------------------------------------------------------------------------
-class ModelOutput(dict):
-    """A model's outputs: ``out.logits``, ``out["logits"]`` or ``out[0]`` (the fields that are set, in order).
-
-    Subclasses list their fields in ``_fields``; a field left as None is absent from the keys and the tuple (as in
-    Transformers) but reads as None through its attribute.
-    """
-
-    _fields = ()
-
-    def __init__(self, *args, **kwargs):
-        if args:
-            if len(args) > len(self._fields):
-                raise TypeError(f"{type(self).__name__} takes at most {len(self._fields)} positional fields")
-            for name, value in zip(self._fields, args):
-                if name in kwargs:
-                    raise TypeError(f"{type(self).__name__}: field {name!r} given twice")
-                kwargs[name] = value
-        unknown = [k for k in kwargs if k not in self._fields]
-        if unknown:
-            raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(unknown)}; its fields: "
-                            f"{', '.join(self._fields)}")
-        super().__init__((k, kwargs[k]) for k in self._fields if kwargs.get(k) is not None)
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            if name in type(self)._fields:
-                return None
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'") from None
-
-    def __setattr__(self, name, value):
-        if name not in self._fields:
-            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
-        if value is None:
-            self.pop(name, None)
-        else:
-            self[name] = value
-
-    def __getitem__(self, key):
-        if isinstance(key, (int, slice)):
-            return self.to_tuple()[key]
-        return super().__getitem__(key)
-
-    def to_tuple(self):
-        return tuple(self.values())
-
-    def __repr__(self):
-        inner = ", ".join(f"{k}={_short(v)}" for k, v in self.items())
-        return f"{type(self).__name__}({inner})"
-
-
-def _short(v):
-    if isinstance(v, Tensor):
-        return f"Tensor(shape={tuple(v.shape)}, dtype={v.dtype.name})"
-    if isinstance(v, (tuple, list)):
-        return f"{type(v).__name__}[{len(v)}]"
-    return type(v).__name__ if isinstance(v, (DynamicCache, EncoderDecoderCache)) else repr(v)
-
-
 class BaseModelOutput(ModelOutput):
     _fields = ("last_hidden_state", "hidden_states", "attentions")
 

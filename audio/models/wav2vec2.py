@@ -22,6 +22,7 @@ import numpy as np
 from ...core import nn
 from ...core.nn import functional as F
 from ...core.tensor import Tensor
+from ...weights.outputs import ModelOutput
 from ...weights.pretrained import PretrainedConfig, PreTrainedModel
 
 __all__ = ["Wav2Vec2Config", "Wav2Vec2Model", "Wav2Vec2ForCTC", "Wav2Vec2BaseModelOutput", "CausalLMOutput"]
@@ -63,23 +64,15 @@ class Wav2Vec2Config(PretrainedConfig):
         return math.prod(self.conv_stride)
 
 
-class _Output(dict):
-    """A dict with attribute access, as Transformers' ModelOutput."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-class Wav2Vec2BaseModelOutput(_Output):
+class Wav2Vec2BaseModelOutput(ModelOutput):
     """``last_hidden_state`` [batch, frames, hidden], ``extract_features`` [batch, frames, conv_dim[-1]],
     ``hidden_states`` (a tuple, with ``output_hidden_states``)."""
+    _fields = ("last_hidden_state", "extract_features", "hidden_states")
 
 
-class CausalLMOutput(_Output):
+class CausalLMOutput(ModelOutput):
     """``logits`` [batch, frames, vocab], ``loss`` (with labels), ``hidden_states``."""
+    _fields = ("loss", "logits", "hidden_states")
 
 
 def _act(name):

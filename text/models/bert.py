@@ -20,6 +20,7 @@ from ...core import nn
 from ...core.creation import empty, zeros
 from ...core.nn import functional as F
 from ...core.tensor import Tensor
+from ...weights.outputs import ModelOutput
 from ...weights.pretrained import PretrainedConfig, PreTrainedModel
 
 __all__ = ["ModelOutput", "BaseModelOutput", "BaseModelOutputWithPooling", "MaskedLMOutput",
@@ -29,63 +30,6 @@ __all__ = ["ModelOutput", "BaseModelOutput", "BaseModelOutputWithPooling", "Mask
 
 
 # ---- outputs ---------------------------------------------------------------------------------------------------
-class ModelOutput(dict):
-    """A model's outputs, as Transformers returns them: a dict of the fields that are set (None ones are left
-    out), readable as attributes (``out.logits``; an unset field reads None) and by position (``out[0]`` is the
-    first field that is set, as in the tuple ``to_tuple()``)."""
-
-    _fields = ()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        if len(args) > len(self._fields):
-            raise TypeError(f"{type(self).__name__} takes at most {len(self._fields)} positional values")
-        values = dict(zip(self._fields, args))
-        for key in kwargs:
-            if key not in self._fields:
-                raise TypeError(f"{type(self).__name__} has no field {key!r}; its fields are "
-                                f"{', '.join(self._fields)}")
-            if key in values:
-                raise TypeError(f"{type(self).__name__}: {key!r} given twice")
-        values.update(kwargs)
-        for key in self._fields:
-            if values.get(key) is not None:
-                dict.__setitem__(self, key, values[key])
-
-    def __getattr__(self, name):
-        if name in type(self)._fields:
-            return self.get(name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def __setattr__(self, name, value):
-        if name not in type(self)._fields:
-            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
-        self[name] = value
-
-    def __setitem__(self, key, value):
-        if key not in type(self)._fields:
-            raise KeyError(f"{type(self).__name__} has no field {key!r}")
-        if value is None:
-            self.pop(key, None)
-        else:
-            dict.__setitem__(self, key, value)
-
-    def __getitem__(self, key):
-        if isinstance(key, (int, slice)):
-            return self.to_tuple()[key]
-        return dict.__getitem__(self, key)
-
-    def to_tuple(self):
-        """The fields that are set, in their declared order."""
-        return tuple(dict.__getitem__(self, k) for k in self._fields if k in self)
-
-    def __reduce__(self):
-        return type(self), (), None, None, iter(self.items())
-
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.items())})"
-
-
 class BaseModelOutput(ModelOutput):
     _fields = ("last_hidden_state", "hidden_states", "attentions")
 
