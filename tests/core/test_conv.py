@@ -382,3 +382,114 @@ def test_cpu_engine_threads_give_the_same_result(monkeypatch):
         zoo.set_num_threads(before)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The CPU depthwise engine (groups == in_channels, any channel multiplier): per-tap multiply-adds on polyphase
+# grids, in a planes-first or a planes-last layout, over chunks of planes and blocks of positions.
+# ----------------------------------------------------------------------------------------------------------------
+
+DEPTHWISE_CASES = [  # (nd, stride, padding, dilation, multiplier, kernel)
+    (2, 1, 1, 1, 1, 3), (2, 2, 1, 1, 1, 3), (2, 2, 0, 1, 2, 3), (2, 1, 2, 2, 1, 3), (2, 2, 2, 2, 3, 3),
+    (2, 3, 1, 1, 1, 2), (2, 2, 3, 1, 1, 5), (2, 2, 0, 1, 1, 1), (2, (2, 1), (1, 0), (1, 2), 2, 2),
+    (1, 1, 1, 1, 1, 3), (1, 2, 1, 1, 2, 3), (1, 3, 2, 2, 1, 3), (3, (1, 2, 1), 1, 1, 2, 2),
+]
+
+
+def _depthwise_args(case, dtype=np.float64):
+    nd, stride, padding, dilation, m, k = case
+    x = arr(*(2, 3) + ((7,), (6, 5), (4, 4, 3))[nd - 1], dtype=dtype)
+    w = arr(*(3 * m, 1) + (k,) * nd, seed=1, dtype=dtype)
+    return nd, dict(stride=stride, padding=padding, dilation=dilation, groups=3), x, w
+
+
+@pytest.mark.parametrize("last", [False, True])
+@pytest.mark.parametrize("case", DEPTHWISE_CASES)
+def test_depthwise_grad(case, last, monkeypatch):
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_DW_LAST", 10 ** 9 if last else 0)
+    monkeypatch.setattr(C, "_DW_BLOCK", 24)  # several blocks of positions and chunks of planes
+    monkeypatch.setattr(C, "_DW_CHUNK", 60)
+    nd, kw, x, w = _depthwise_args(case)
+    conv = getattr(F, f"conv{nd}d")
+    check_grad(lambda x, w, b: conv(x, w, b, **kw), x, w, arr(w.shape[0], seed=2))
+
+
+@pytest.mark.parametrize("case", [(2, 1, 1, 1, 1, 3), (2, 2, 1, 2, 1, 3), (1, 3, 1, 1, 1, 4)])
+def test_depthwise_transposed_grad(case):
+    nd, kw, x, _ = _depthwise_args(case)
+    w = arr(*(3, 1) + (case[5],) * nd, seed=1)
+    kw.pop("padding")
+    convt = getattr(F, f"conv_transpose{nd}d")
+    check_grad(lambda x, w: convt(x, w, padding=1, **kw), x, w)
+
+
+@pytest.mark.parametrize("last", [False, True])
+def test_depthwise_weight_grad_with_inf_input_is_exact(last, monkeypatch):
+    """Extra grid columns pair zero gradients with input values: an inf there must not give a nan."""
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_DW_LAST", 10 ** 9 if last else 0)
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((3, 1, 3, 3))
+    x[1, 0, 1, 0] = np.inf  # also read at extra grid columns (zero gradient there): the chunk is redone exactly
+    geo = C._Geometry((3, 3), (1, 1), (1, 1), (0, 0), (0, 0), (5, 5), (3, 3))
+    gy = rng.standard_normal((2, 3, 3, 3))
+    ref = C._batched_conv_weight_grad(x, gy, geo, 3, w.shape)
+    got = C._cpu_depthwise_weight_grad(x, gy, geo, w.shape)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got[1:], ref[1:], rtol=1e-12)
+
+
+def test_depthwise_threads_give_the_same_result(monkeypatch):
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_DW_CHUNK", 64)
+    monkeypatch.setattr(C, "_DW_BLOCK", 64)
+    x = zoo.tensor(np.random.default_rng(2).standard_normal((4, 6, 10, 10)).astype(np.float32), requires_grad=True)
+    w = zoo.tensor(np.random.default_rng(3).standard_normal((12, 1, 3, 3)).astype(np.float32), requires_grad=True)
+    results = []
+    before = zoo.get_num_threads()
+    try:
+        for n in (1, 2):
+            zoo.set_num_threads(n)
+            x.grad = w.grad = None
+            y = F.conv2d(x, w, stride=2, padding=1, groups=6)
+            (y * y).sum().backward()
+            results.append((y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()))
+    finally:
+        zoo.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_pointwise_conv_grad():
+    """1x1 kernels without padding are one GEMM per sample (strided: on the subsampled input)."""
+    check_grad(lambda x, w, b: F.conv2d(x, w, b), arr(3, 4, 5, 3), arr(2, 4, 1, 1, seed=1), arr(2, seed=2))
+    check_grad(lambda x, w: F.conv2d(x, w, stride=2), arr(2, 4, 5, 3), arr(2, 4, 1, 1, seed=1))
+    check_grad(lambda x, w: F.conv1d(swap_last(x), w), arr(2, 5, 3), arr(4, 3, 1, seed=1))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", DEPTHWISE_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_depthwise_vs_torch(case, dtype):
+    nd, kw, x, w = _depthwise_args(case, dtype)
+    tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.float64 else dict(atol=1e-4, rtol=1e-4)
+    compare_with_torch(lambda x, w: getattr(F, f"conv{nd}d")(x, w, **kw),
+                       lambda x, w: getattr(tF(), f"conv{nd}d")(x, w, **kw), x, w, **tol)
+
+
+@pytest.mark.oracle
+def test_depthwise_large_planes_vs_torch():
+    """Planes-first layout (long runs) at EfficientNet's sizes, float32, stride 1 and 2."""
+    for stride in (1, 2):
+        compare_with_torch(lambda x, w: F.conv2d(x, w, stride=stride, padding=2, groups=4),
+                           lambda x, w: tF().conv2d(x, w, stride=stride, padding=2, groups=4),
+                           arr(2, 4, 64, 48, dtype=np.float32), arr(4, 1, 5, 5, seed=1, dtype=np.float32),
+                           atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.oracle
+def test_hardtanh_relu6_gradient_at_the_bounds_vs_torch():
+    x = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 5.9, 6.0, 7.0])
+    compare_with_torch(lambda x: F.relu6(x), lambda x: tF().relu6(x), x)
+    compare_with_torch(lambda x: F.hardtanh(x, -1.0, 1.0), lambda x: tF().hardtanh(x, -1.0, 1.0), x)

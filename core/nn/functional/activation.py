@@ -473,8 +473,40 @@ def _inplace_form(name, fn):
     return method
 
 
+class Hardtanh(Function):
+    """x clipped to [lo, hi] in one pass; the gradient passes strictly inside (lo, hi), as PyTorch's hardtanh
+    (and relu6): read off the output, so nothing is kept when no gradient is wanted."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        xp = array_module(x)
+        t = x.dtype.type
+        lo, hi = t(self.lo), t(self.hi)
+        if lo > hi:
+            y = xp.full_like(x, hi)
+        elif xp is np:
+            y = np.clip(x, lo, hi)  # one pass (NumPy's SIMD clip); NaN stays NaN
+        else:
+            y = xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+        if self.needs_input_grad[0]:
+            self.y = y
+            self.retain_output()
+        return y
+
+    def backward(self, g):
+        y = self.y
+        t = y.dtype.type
+        mask = y > t(self.lo)
+        mask &= y < t(self.hi)
+        return g * mask
+
+
 def _hardtanh(input, min_val=-1.0, max_val=1.0):
-    return _pw.hardtanh(input, min_val, max_val)
+    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
+        return _pw.hardtanh(input, min_val, max_val)
+    return Hardtanh(min_val, max_val).apply(input)
 
 
 def _leaky_relu(input, negative_slope=0.01):
@@ -519,7 +551,7 @@ def relu6(input, inplace=False):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]."""
-    return hardtanh_(input, min_val, max_val) if inplace else _pw.hardtanh(input, min_val, max_val)
+    return hardtanh_(input, min_val, max_val) if inplace else _hardtanh(input, min_val, max_val)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

@@ -5,6 +5,8 @@ One generic N-d engine serves them all. A convolution is im2col (a strided *view
 a batch axis of that GEMM. Its adjoint (the input gradient, and the forward of a transposed convolution) is
 either a convolution of the padded gradient with the flipped weight (stride 1) or a GEMM followed by a
 col2im scatter-add over the kernel taps (stride > 1). The weight gradient is one GEMM with the columns.
+On NumPy, 1x1 kernels without padding skip the columns (one GEMM per sample, straight into the output), and
+depthwise convolutions (one input channel per group) use per-tap multiply-adds instead of GEMMs (see below).
 """
 import contextlib
 import itertools
@@ -274,10 +276,30 @@ def _window_cols(buf, n, P, geo):
     return view.reshape(c * math.prod(geo.k), n * math.prod(geo.out_size))
 
 
+def _pointwise(geo):
+    """A 1x1 kernel without padding: the convolution is a GEMM over (C, positions) of each sample."""
+    return all(k == 1 for k in geo.k) and not any(geo.lo) and not any(geo.hi)
+
+
+def _per_sample_gemm(a, x3, out3):
+    """out3[n] = a @ x3[n] for every sample, on the worker threads in chunks of samples (no copies)."""
+    N, _, L = x3.shape
+
+    def chunk(lo, hi):
+        np.matmul(a, x3[lo:hi], out=out3[lo:hi])
+    run_chunks(N, a.shape[0] * L * out3.itemsize, chunk)
+
+
 def _cpu_conv(x, w, geo):
     """y = conv(x, w) on NumPy arrays, groups == 1: per chunk, columns + one GEMM."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
+    if _pointwise(geo) and x.dtype == w.dtype:
+        if any(s != 1 for s in geo.stride):
+            x = x[(_ALL, _ALL) + tuple(slice(None, None, s) for s in geo.stride)]
+        y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
+        _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1))
+        return y
     out, P = tuple(geo.out_size), geo.padded()
     w2 = w.reshape(Co, C * K)
     y = np.empty((N, Co) + out, np.result_type(x, w))
@@ -329,6 +351,13 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
     out, P = tuple(geo.out_size), geo.padded()
     if N == 0:
         return np.zeros(w_shape, np.result_type(x, gy))
+    if _pointwise(geo) and all(s == 1 for s in geo.stride) and x.dtype == gy.dtype:
+        x3, g3 = x.reshape(N, C, L), gy.reshape(N, Co, L)
+        parts = run_chunks(N, C * L * x.itemsize, lambda a, b: (g3[a:b] @ x3[a:b].swapaxes(1, 2)).sum(0))
+        total = parts[0]
+        for p in parts[1:]:
+            total += p
+        return total.reshape(w_shape)
 
     def exact(a, b):
         cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
@@ -365,6 +394,253 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# CPU depthwise engine (NumPy, one input channel per group: groups == C, any channel multiplier). A GEMM per
+# channel would have one row; instead each output plane is a sum over kernel taps of a weight times a shifted
+# view of its input plane: k^d vectorised multiply-adds over many planes at once, in cache-sized chunks of
+# (sample, channel) planes on the blockwise threads.
+#
+# Strides become shifts by a polyphase split: padded position r*s + p of a dim is element r of phase p, so tap t
+# reads phase (t*d) % s at offset (t*d) // s, and every tap is a stride-1 shift of one phase grid. Each phase
+# grid, Q = out + qmax per dim, is stored flat, so a tap's view of a chunk is ONE contiguous run per plane: the
+# output is computed on rows of the grid's width (the extra columns are garbage, dropped when copied out), and
+# its adjoint scatters on the same runs (with zero gradients in the extra columns).
+# ----------------------------------------------------------------------------------------------------------------
+
+_DW_BLOCK = 1 << 16   # output-grid elements per block: a block, its temporary and the inputs it reads stay in L2
+_DW_CHUNK = 1 << 20   # output-grid elements per chunk of planes (one task of the worker threads)
+_DW_LAST = 1024       # planes with output-grid runs shorter than this use the planes-last layout (see _Phases)
+
+
+class _Phases:
+    """The polyphase layout of a depthwise convolution's input for chunks of n planes: grid shape Q, the phases
+    taps read, per tap (phase index, flat offset), and the copies between input and grids.
+
+    Two memory layouts: planes first, (n, phases, size), where a tap's view is a run of Mo elements per plane;
+    or planes last, (phases, size, n), where it is ONE contiguous (Mo, n) block and the weights are a row. NumPy
+    pays per row of a 2-D operation, so small planes (short runs) use the planes-last layout."""
+
+    def __init__(self, geo):
+        nd = len(geo.k)
+        qmax = [((k - 1) * d) // s for k, d, s in zip(geo.k, geo.dilation, geo.stride)]
+        self.Q = tuple(o + q for o, q in zip(geo.out_size, qmax))
+        gs = _grid_strides(self.Q)
+        phases, self.taps = [], []
+        for tap in itertools.product(*(range(k) for k in geo.k)):
+            ph = tuple((t * d) % s for t, d, s in zip(tap, geo.dilation, geo.stride))
+            if ph not in phases:
+                phases.append(ph)
+            off = sum(((t * d) // s) * g for t, d, s, g in zip(tap, geo.dilation, geo.stride, gs))
+            self.taps.append((phases.index(ph), off))
+        self.phases = phases
+        self.size = math.prod(self.Q)
+        # output grid: the first out[0] rows of the grid (all of its width in the other dims)
+        self.Mo = geo.out_size[0] * (self.size // self.Q[0]) if nd else 1
+        self.valid = (_ALL,) + tuple(slice(0, o) for o in geo.out_size)
+        self.slack = max(off for _, off in self.taps) + self.Q[-1]
+        self.last = self.Mo < _DW_LAST
+        # per phase: the (grid, input) slices where the grid holds input values
+        self.copies = []
+        for ph in phases:
+            g_sl, x_sl = [], []
+            for p, s, lo, n, q in zip(ph, geo.stride, geo.lo, geo.in_size, self.Q):
+                r0 = max(0, -((p - lo) // s))           # first r with r*s + p - lo >= 0
+                r1 = min(q, -(-(n + lo - p) // s))       # last r + 1 with r*s + p - lo < n
+                if r1 <= r0:
+                    g_sl = None
+                    break
+                i0 = r0 * s + p - lo
+                g_sl.append(slice(r0, r1))
+                x_sl.append(slice(i0, i0 + (r1 - r0 - 1) * s + 1, s))
+            if g_sl is not None:
+                self.copies.append((phases.index(ph), (_ALL,) + tuple(g_sl), (_ALL,) + tuple(x_sl)))
+
+    def grids(self, n, dtype):
+        """Zeroed phase grids for n planes (flat, with slack)."""
+        return np.zeros((len(self.phases) * self.size + self.slack) * n, dtype)
+
+    def phase(self, buf, i, n):
+        """Phase ``i`` of the grids ``buf`` as an (n, *Q) view."""
+        size = self.size
+        if self.last:
+            return np.moveaxis(buf[i * size * n:(i + 1) * size * n].reshape(self.Q + (n,)), -1, 0)
+        g = buf[:n * len(self.phases) * size].reshape(n, len(self.phases), size)
+        return g[:, i].reshape((n,) + self.Q)
+
+    def split(self, xc, dtype):
+        """The phase grids of planes ``xc`` (n, *in)."""
+        n = xc.shape[0]
+        buf = self.grids(n, dtype)
+        for i, g_sl, x_sl in self.copies:
+            self.phase(buf, i, n)[g_sl] = xc[x_sl]
+        return buf
+
+    def merge(self, buf, out):
+        """Adjoint of ``split``: the phase grids' values back into planes ``out`` (n, *in) (zero where no grid
+        element lies)."""
+        n = out.shape[0]
+        if sum(math.prod(sl.stop - sl.start for sl in g_sl[1:]) for _, g_sl, _ in self.copies) < out[0].size:
+            out[...] = 0
+        for i, g_sl, x_sl in self.copies:
+            out[x_sl] = self.phase(buf, i, n)[g_sl]
+
+    def blocks(self, n):
+        """Ranges [r0, r1) of output-grid positions, each about ``_DW_BLOCK`` elements for n planes."""
+        step = max(1, _DW_BLOCK // n)
+        return [(r, min(r + step, self.Mo)) for r in range(0, self.Mo, step)]
+
+    def tap_view(self, buf, n, tap, r0, r1):
+        """Positions [r0, r1) of tap ``tap``'s shifted run in every plane: (r1 - r0, n) planes last, else
+        (n, r1 - r0)."""
+        i, off = self.taps[tap]
+        start = i * self.size + off + r0
+        if self.last:
+            return buf[start * n:(start + r1 - r0) * n].reshape(r1 - r0, n)
+        item = buf.itemsize
+        return as_strided(buf[start:], (n, r1 - r0), (len(self.phases) * self.size * item, item))
+
+    def block(self, a, r0, r1):
+        """Positions [r0, r1) of an output-grid array."""
+        return a[r0:r1] if self.last else a[:, r0:r1]
+
+    def out_array(self, n, dtype, zero=False):
+        return (np.zeros if zero else np.empty)((self.Mo, n) if self.last else (n, self.Mo), dtype)
+
+    def out_planes(self, a):
+        """An output-grid array as (n, out[0], *Q[1:]) (a view)."""
+        if self.last:
+            return np.moveaxis(a.reshape((self.Mo // (self.size // self.Q[0]),) + self.Q[1:] + (a.shape[1],)), -1, 0)
+        return a.reshape((a.shape[0], a.shape[1] // (self.size // self.Q[0])) + self.Q[1:])
+
+    def weights(self, wpj):
+        """Per-tap weights of n planes, (n, K), as multipliers of ``tap_view``s: a row (n,) planes last, else a
+        column (n, 1)."""
+        return np.ascontiguousarray(wpj.T) if self.last else wpj.T[:, :, None]
+
+    def grad_grid(self, gyc, dtype):
+        """Output gradients (n, *out) on the output grid, zero in the extra columns."""
+        g = self.out_array(gyc.shape[0], dtype, zero=True)
+        self.out_planes(g)[self.valid] = gyc
+        return g
+
+
+def _dw_planes(a, C):
+    """(N, C*m, *s) -> (N*C, m, *s) (a view for contiguous arrays)."""
+    N, Co = a.shape[:2]
+    return a.reshape((N * C, Co // C) + a.shape[2:])
+
+
+def _dw_weights(w, N, C, dtype):
+    """(C*m, 1, *k) -> per plane (N*C, m, K)."""
+    m = w.shape[0] // C
+    return np.broadcast_to(w.reshape(C, m, -1).astype(dtype, copy=False), (N, C, m, w[0].size)).reshape(N * C, m, -1)
+
+
+def _dw_run(lay, n_planes, per_plane, fn, itemsize):
+    return run_chunks(n_planes, lay.Mo * per_plane * itemsize, fn,
+                      chunk_bytes=(_DW_CHUNK if lay.last else _DW_BLOCK) * itemsize, blas=False)
+
+
+def _cpu_depthwise(x, w, geo):
+    """y = conv(x, w) with groups == C (w: (C*m, 1, *k))."""
+    N, C = x.shape[:2]
+    Co, K = w.shape[0], math.prod(geo.k)
+    m = Co // C
+    dtype = np.result_type(x, w)
+    lay = _Phases(geo)
+    y = np.empty((N, Co) + tuple(geo.out_size), dtype)
+    xs = x.reshape((N * C,) + x.shape[2:])
+    ys = _dw_planes(y, C)
+    wp = _dw_weights(w, N, C, dtype)
+
+    def chunk(a, b):
+        n = b - a
+        buf = lay.split(xs[a:b], dtype)
+        out = lay.out_array(n, dtype)
+        blocks = lay.blocks(n)
+        tmp = lay.block(np.empty_like(out), *blocks[0])
+        for j in range(m):
+            wt = lay.weights(wp[a:b, j])
+            for r0, r1 in blocks:
+                o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
+                np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
+                for t in range(1, K):
+                    np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
+                    o += tm
+            ys[a:b, j] = lay.out_planes(out)[lay.valid]
+    _dw_run(lay, N * C, m, chunk, y.itemsize)
+    return y
+
+
+def _cpu_depthwise_input_grad(gy, w, geo, C):
+    """x-gradient of ``_cpu_depthwise`` (its adjoint) for C input channels: every tap scatter-adds weight x
+    gradient into the phase grids, which are then interleaved back into the input."""
+    N, Co = gy.shape[:2]
+    K = math.prod(geo.k)
+    m = Co // C
+    dtype = np.result_type(gy, w)
+    lay = _Phases(geo)
+    gx = np.empty((N, C) + tuple(geo.in_size), dtype)
+    gxs = gx.reshape((N * C,) + tuple(geo.in_size))
+    gys = _dw_planes(gy, C)
+    wp = _dw_weights(w, N, C, dtype)
+
+    def chunk(a, b):
+        n = b - a
+        buf = lay.grids(n, dtype)
+        blocks = lay.blocks(n)
+        tmp = lay.block(lay.out_array(n, dtype), *blocks[0])
+        for j in range(m):
+            g = lay.grad_grid(gys[a:b, j], dtype)
+            wt = lay.weights(wp[a:b, j])
+            for r0, r1 in blocks:
+                gb, tm = lay.block(g, r0, r1), lay.block(tmp, 0, r1 - r0)
+                for t in range(K):
+                    np.multiply(gb, wt[t], out=tm)
+                    v = lay.tap_view(buf, n, t, r0, r1)
+                    v += tm
+        lay.merge(buf, gxs[a:b])
+    _dw_run(lay, N * C, m, chunk, gx.itemsize)
+    return gx
+
+
+def _cpu_depthwise_weight_grad(x, gy, geo, w_shape):
+    """w-gradient of ``_cpu_depthwise``: per tap, a dot product of each plane's gradient with its shifted input
+    run, summed over the samples. Extra grid columns pair zero gradients with input values: exact unless an input
+    is inf or nan (then that chunk is redone on exact windows)."""
+    N, C = x.shape[:2]
+    Co, K = w_shape[0], math.prod(geo.k)
+    m = Co // C
+    dtype = np.result_type(x, gy)
+    if N == 0:
+        return np.zeros(w_shape, dtype)
+    lay = _Phases(geo)
+    xs = x.reshape((N * C,) + x.shape[2:])
+    gys = _dw_planes(gy, C)
+    sub = "mp,mp->p" if lay.last else "pm,pm->p"
+
+    def chunk(a, b):
+        n = b - a
+        buf = lay.split(xs[a:b], dtype)
+        part = np.empty((n, m, K), dtype)
+        for j in range(m):
+            g = lay.grad_grid(gys[a:b, j], dtype)
+            for t in range(K):
+                part[:, j, t] = np.einsum(sub, g, lay.tap_view(buf, n, t, 0, lay.Mo))
+        if not np.isfinite(part).all():
+            for t, tap in enumerate(itertools.product(*(range(k) for k in geo.k))):
+                i, _ = lay.taps[t]
+                win = lay.phase(buf, i, n)[(_ALL,) + tuple(
+                    slice((tt * d) // s, (tt * d) // s + o)
+                    for tt, d, s, o in zip(tap, geo.dilation, geo.stride, geo.out_size))]
+                win = win.reshape(n, -1)
+                for j in range(m):
+                    part[:, j, t] = np.einsum("pm,pm->p", gys[a:b, j].reshape(n, -1), win)
+        return part
+    parts = _dw_run(lay, N * C, m, chunk, gy.itemsize)
+    return np.concatenate(parts).reshape(N, Co, K).sum(0).reshape(w_shape)
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Dispatch: the CPU engine for NumPy arrays without groups, the batched path otherwise.
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -387,21 +663,34 @@ def _adjoint_geometry(geo):
     return _Geometry(geo.k, geo.stride, geo.dilation, lo, hi, geo.out_size, geo.in_size)
 
 
+def _depthwise(groups, w_shape):
+    return groups > 1 and w_shape[1] == 1
+
+
 def _conv(x, w, geo, groups):
-    if groups == 1 and array_module(x) is np:
-        return _cpu_conv(x, w, geo)
+    if array_module(x) is np:
+        if groups == 1:
+            return _cpu_conv(x, w, geo)
+        if _depthwise(groups, w.shape):
+            return _cpu_depthwise(x, w, geo)
     return _batched_conv(x, w, geo, groups)
 
 
 def _conv_input_grad(gy, w, geo, groups):
-    if groups == 1 and array_module(gy) is np:
-        return _cpu_conv_input_grad(gy, w, geo)
+    if array_module(gy) is np:
+        if groups == 1:
+            return _cpu_conv_input_grad(gy, w, geo)
+        if _depthwise(groups, w.shape):
+            return _cpu_depthwise_input_grad(gy, w, geo, groups)
     return _batched_conv_input_grad(gy, w, geo, groups)
 
 
 def _conv_weight_grad(x, gy, geo, groups, w_shape):
-    if groups == 1 and array_module(x) is np:
-        return _cpu_conv_weight_grad(x, gy, geo, w_shape)
+    if array_module(x) is np:
+        if groups == 1:
+            return _cpu_conv_weight_grad(x, gy, geo, w_shape)
+        if _depthwise(groups, w_shape):
+            return _cpu_depthwise_weight_grad(x, gy, geo, w_shape)
     return _batched_conv_weight_grad(x, gy, geo, groups, w_shape)
 
 
