@@ -309,3 +309,32 @@ def test_local_response_norm_vs_torch(shape, size, device):
 def test_local_response_norm_errors():
     with pytest.raises(ValueError, match="3D or higher"):
         F.local_response_norm(zoo.randn(2, 3), 2)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_eval_mode_gradcheck_and_torch(affine):
+    """Evaluation mode (running statistics): y = x·s + t per channel; gradients for x, weight and bias."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4, 5, 2))
+    mean, var = zoo.tensor(rng.standard_normal(4)), zoo.tensor(rng.uniform(0.5, 2.0, 4))
+    w, b = rng.standard_normal(4), rng.standard_normal(4)
+    if affine:
+        check_grad(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=False, eps=1e-3), x, w, b)
+    else:
+        check_grad(lambda x: F.batch_norm(x, mean, var, training=False, eps=1e-3), x)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x, requires_grad=True)
+    tw, tb = (torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)) if affine else (None, None)
+    ty = torch.nn.functional.batch_norm(tx, torch.tensor(mean.numpy()), torch.tensor(var.numpy()), tw, tb,
+                                        training=False, eps=1e-3)
+    zx = zoo.tensor(x, requires_grad=True)
+    zw, zb = (zoo.tensor(w, requires_grad=True), zoo.tensor(b, requires_grad=True)) if affine else (None, None)
+    zy = F.batch_norm(zx, mean, var, zw, zb, training=False, eps=1e-3)
+    np.testing.assert_allclose(zy.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(x.shape)
+    ty.backward(torch.tensor(g))
+    zy.backward(zoo.tensor(g))
+    np.testing.assert_allclose(zx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if affine:
+        np.testing.assert_allclose(zw.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(zb.grad.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-12)

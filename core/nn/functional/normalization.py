@@ -28,27 +28,23 @@ _BN_CHUNK_BYTES = 1 << 19  # input bytes per batch-norm chunk: its temporaries s
 class Norm(Function):
     """y = (x - μ)·r·w + b with r = 1/sqrt(var + eps).
 
-    μ and var are taken over ``axes`` of x viewed as ``stat_shape`` (None: x's own shape), or ``stats`` = (μ, r)
-    are given (no gradient flows to them). w and b broadcast as ``param_shape``. ``center=False`` gives RMS
+    μ and var are taken over ``axes`` of x viewed as ``stat_shape`` (None: x's own shape). w and b broadcast as
+    ``param_shape``. ``center=False`` gives RMS
     norm (μ = 0, var = mean(x²)). After forward, ``mean`` and ``var`` hold the statistics (for running averages).
     x̂ is kept for backward (x itself is not needed).
     """
 
-    def __init__(self, axes, eps, param_shape, stat_shape=None, center=True, stats=None):
+    def __init__(self, axes, eps, param_shape, stat_shape=None, center=True):
         self.axes, self.eps, self.param_shape = axes, eps, param_shape
-        self.stat_shape, self.center, self.stats = stat_shape, center, stats
+        self.stat_shape, self.center = stat_shape, center
 
     def forward(self, x, w, b):
         xp = array_module(x)
         xs = x if self.stat_shape is None else x.reshape(self.stat_shape)
-        if self.stats is not None:
-            mean, r = self.stats
-            xhat = xs - mean
-        else:
-            mean = _mean(xs, self.axes) if self.center else None
-            xhat = xs - mean if self.center else xs.copy()
-            self.var = _mean_of_product(xhat, xhat, self.axes)
-            r = 1 / xp.sqrt(self.var + self.eps)
+        mean = _mean(xs, self.axes) if self.center else None
+        xhat = xs - mean if self.center else xs.copy()
+        self.var = _mean_of_product(xhat, xhat, self.axes)
+        r = 1 / xp.sqrt(self.var + self.eps)
         xhat *= r
         self.mean, self.r, self.xhat, self.w = mean, r, xhat, w
         self.b_shape = None if b is None else b.shape
@@ -74,13 +70,42 @@ class Norm(Function):
             gb = gb if gb.shape == self.b_shape else gb.reshape(self.b_shape)
         if need[0]:
             gh = (g * w.reshape(self.param_shape) if w is not None else g).reshape(xhat.shape)
-            if self.stats is None:
-                axes = self.axes
-                proj = _mean_of_product(gh, xhat, axes)
-                if self.center:
-                    gh = gh - _mean(gh, axes)
-                gh = gh - xhat * proj
+            axes = self.axes
+            proj = _mean_of_product(gh, xhat, axes)
+            if self.center:
+                gh = gh - _mean(gh, axes)
+            gh = gh - xhat * proj
             gx = (gh * self.r).reshape(g.shape).astype(g.dtype, copy=False)
+        return gx, gw, gb
+
+
+class FrozenNorm(Function):
+    """Normalization by given statistics (batch norm in evaluation mode): y = x·s + t with the per-channel
+    s = r·w and t = b − μ·s, r = 1/sqrt(var + eps). Two passes over x; x is kept only when the weight's gradient
+    needs x̂ = (x − μ)·r, and no gradient flows to the statistics."""
+
+    def __init__(self, mean, r, param_shape):
+        self.mean, self.r, self.param_shape = mean, r, param_shape
+
+    def forward(self, x, w, b):
+        scale = self.r if w is None else (self.r * w.reshape(self.param_shape)).astype(x.dtype, copy=False)
+        shift = -self.mean * scale if b is None else b.reshape(self.param_shape) - self.mean * scale
+        y = x * scale
+        y += shift.astype(x.dtype, copy=False)
+        self.scale, self.w_shape, self.b_shape = scale, None if w is None else w.shape, None if b is None else b.shape
+        if self.needs_input_grad[1]:
+            self.x = x
+            self.retain_inputs(0)
+        return y
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = g * self.scale if need[0] else None
+        gw = gb = None
+        if need[1]:
+            gw = _sum_of_product_to(g, (self.x - self.mean) * self.r, self.param_shape).reshape(self.w_shape)
+        if need[2]:
+            gb = _sum_of_product_to(g, None, self.param_shape).reshape(self.b_shape)
         return gx, gw, gb
 
 
@@ -263,7 +288,7 @@ def _channel_norm(name, input, running_mean, running_var, weight, bias, use_batc
         xp = array_module(x)
         mean = running_mean._data.reshape(param_shape).astype(x.dtype, copy=False)
         r = 1 / xp.sqrt(running_var._data.reshape(param_shape).astype(x.dtype, copy=False) + eps)
-        return Norm(axes, eps, param_shape, stats=(mean, r)).apply(input, weight, bias)
+        return FrozenNorm(mean, r, param_shape).apply(input, weight, bias)
     count = 1
     for a in axes:
         count *= x.shape[a]
