@@ -39,7 +39,7 @@ def line_plot(series, path, *, title="", xlabel="", ylabel="", size=(900, 540), 
         raise ValueError("line_plot: no finite values to plot")
     x0, x1 = min(all_x), max(all_x)
     y0, y1 = min(all_y), max(all_y)
-    pad = (y1 - y0) * 0.05 or 0.5
+    pad = (y1 - y0) * 0.05 or abs(y0) * 0.1 or 0.5  # a constant series sits mid-axis at its own scale
     y0, y1 = y0 - pad, y1 + pad
     if x1 == x0:
         x1 = x0 + 1

@@ -22,3 +22,15 @@ def test_line_plot_log_scale_and_errors(tmp_path):
         line_plot({"a": ([], [])}, tmp_path / "x.png")
     with pytest.raises(ValueError, match="no finite values"):
         line_plot({"a": ([0], [float("nan")])}, tmp_path / "x.png")
+
+
+def test_constant_series_is_drawn_mid_axis(tmp_path):
+    """A constant learning rate (0.001) gets an axis at its own scale, not a ±0.5 one that flattens it onto 0."""
+    from PIL import Image
+    path = tmp_path / "const.png"
+    line_plot({"lr": ([0, 1, 2, 3], [0.001] * 4)}, path, size=(400, 300))
+    img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    blue = np.argwhere((abs(img - (31, 119, 180)).sum(-1) < 30)[:, 100:200])  # the line, left of the legend
+    rows = set(blue[:, 0])
+    top, bottom = 40, 300 - 60
+    assert rows and all(abs(r - (top + bottom) / 2) < 5 for r in rows)
