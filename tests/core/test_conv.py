@@ -2,7 +2,7 @@
 (forward + backward), dtypes, non-contiguous inputs and argument errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch, swap_last, torch_functional as tF
+from helpers import arr, check_grad, compare_with_torch, swap_last, torch_functional as tF, to_numpy
 
 import zoo
 import zoo.nn.functional as F
@@ -44,22 +44,26 @@ def test_conv1d_grad(kw, device):
                device=device)
 
 
-def test_conv_unbatched_grad():
-    check_grad(lambda x, w: F.conv1d(x, w, padding=1), arr(3, 6), arr(2, 3, 3, seed=1))
-    check_grad(lambda x, w, b: F.conv2d(x, w, b, stride=2), arr(3, 5, 5), arr(2, 3, 2, 2, seed=1), arr(2, seed=2))
-    check_grad(lambda x, w: F.conv_transpose1d(x, w, stride=2), arr(3, 4), arr(3, 2, 3, seed=1))
-    check_grad(lambda x, w: F.conv_transpose2d(x, w, padding=1), arr(3, 3, 3), arr(3, 2, 3, 3, seed=1))
+def test_conv_unbatched_grad(device):
+    check_grad(lambda x, w: F.conv1d(x, w, padding=1), arr(3, 6), arr(2, 3, 3, seed=1), device=device)
+    check_grad(lambda x, w, b: F.conv2d(x, w, b, stride=2), arr(3, 5, 5), arr(2, 3, 2, 2, seed=1), arr(2, seed=2),
+               device=device)
+    check_grad(lambda x, w: F.conv_transpose1d(x, w, stride=2), arr(3, 4), arr(3, 2, 3, seed=1), device=device)
+    check_grad(lambda x, w: F.conv_transpose2d(x, w, padding=1), arr(3, 3, 3), arr(3, 2, 3, 3, seed=1), device=device)
 
 
-def test_conv_noncontiguous_grad():
-    check_grad(lambda x, w: F.conv2d(swap_last(x), swap_last(w), padding=1), arr(1, 2, 5, 4), arr(3, 2, 3, 2, seed=1))
-    check_grad(lambda x, w: F.conv_transpose2d(swap_last(x), w, stride=2), arr(1, 2, 3, 4), arr(2, 2, 2, 2, seed=1))
+def test_conv_noncontiguous_grad(device):
+    check_grad(lambda x, w: F.conv2d(swap_last(x), swap_last(w), padding=1), arr(1, 2, 5, 4), arr(3, 2, 3, 2, seed=1),
+               device=device)
+    check_grad(lambda x, w: F.conv_transpose2d(swap_last(x), w, stride=2), arr(1, 2, 3, 4), arr(2, 2, 2, 2, seed=1),
+               device=device)
 
 
-def test_conv3d_grad():
+def test_conv3d_grad(device):
     check_grad(lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1), arr(1, 2, 3, 4, 3),
-               arr(2, 2, 2, 2, 2, seed=1), arr(2, seed=2))
-    check_grad(lambda x, w: F.conv_transpose3d(x, w, stride=2), arr(1, 2, 2, 2, 2), arr(2, 1, 2, 2, 2, seed=1))
+               arr(2, 2, 2, 2, 2, seed=1), arr(2, seed=2), device=device)
+    check_grad(lambda x, w: F.conv_transpose3d(x, w, stride=2), arr(1, 2, 2, 2, 2), arr(2, 1, 2, 2, 2, seed=1),
+               device=device)
 
 
 CONVT2D_CASES = [
@@ -103,13 +107,13 @@ def test_unfold_fold_grad(kw, device):
     check_grad(lambda c: F.fold(c, (5, 5), **kw), arr(2 * K, L), device=device)
 
 
-def test_conv_empty_batch():
-    x = zoo.zeros(0, 3, 5, 5, requires_grad=True)
-    w = zoo.ones(4, 3, 3, 3, requires_grad=True)
+def test_conv_empty_batch(device):
+    x = zoo.zeros(0, 3, 5, 5, requires_grad=True, device=device)
+    w = zoo.ones(4, 3, 3, 3, requires_grad=True, device=device)
     y = F.conv2d(x, w, padding=1)
     assert tuple(y.shape) == (0, 4, 5, 5)
-    y.backward(zoo.zeros(0, 4, 5, 5))
-    assert tuple(x.grad.shape) == (0, 3, 5, 5) and not w.grad.numpy().any()
+    y.backward(zoo.zeros(0, 4, 5, 5, device=device))
+    assert tuple(x.grad.shape) == (0, 3, 5, 5) and not to_numpy(w.grad).any()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -117,15 +121,16 @@ def test_conv_empty_batch():
 # ----------------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(dilation=2), dict(stride=3, padding=2, groups=2)])
-def test_conv_transpose_is_adjoint_of_conv(kw):
+def test_conv_transpose_is_adjoint_of_conv(kw, device):
     """<conv(x, w), y> == <x, conv_transpose(y, w)> for matching geometry."""
     x, w = arr(2, 4, 9, 8), arr(6, 4 // kw.get("groups", 1), 3, 3, seed=1)
-    y_shape = F.conv2d(zoo.tensor(x), zoo.tensor(w), **kw).shape
+    y_shape = F.conv2d(zoo.tensor(x, device=device), zoo.tensor(w, device=device), **kw).shape
     y = arr(*y_shape, seed=2)
-    lhs = (F.conv2d(zoo.tensor(x), zoo.tensor(w), **kw).numpy() * y).sum()
-    natural = F.conv_transpose2d(zoo.tensor(y), zoo.tensor(w), **kw).shape[2:]
+    lhs = (to_numpy(F.conv2d(zoo.tensor(x, device=device), zoo.tensor(w, device=device), **kw)) * y).sum()
+    natural = F.conv_transpose2d(zoo.tensor(y, device=device), zoo.tensor(w, device=device), **kw).shape[2:]
     op = tuple(a - b for a, b in zip(x.shape[2:], natural))  # rows/cols the strided windows reach past
-    xt = F.conv_transpose2d(zoo.tensor(y), zoo.tensor(w), output_padding=op, **kw).numpy()
+    xt = to_numpy(F.conv_transpose2d(zoo.tensor(y, device=device), zoo.tensor(w,
+                                                                              device=device), output_padding=op, **kw))
     rhs = (x * xt).sum()
     np.testing.assert_allclose(lhs, rhs, rtol=1e-10)
 
@@ -142,12 +147,12 @@ def test_conv_float32_stays_float32(op, device):
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == zoo.float32
 
 
-def test_conv_noncontiguous_matches_contiguous():
+def test_conv_noncontiguous_matches_contiguous(device):
     a, wa = arr(2, 3, 6, 7), arr(4, 3, 3, 2, seed=1)
-    x = zoo.tensor(a)
+    x = zoo.tensor(a, device=device)
     x_nc = zoo.Tensor._make(np.asfortranarray(a))
-    np.testing.assert_allclose(F.conv2d(x_nc, zoo.tensor(wa), padding=1).numpy(),
-                               F.conv2d(x, zoo.tensor(wa), padding=1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(F.conv2d(x_nc, zoo.tensor(wa, device=device), padding=1)),
+                               to_numpy(F.conv2d(x, zoo.tensor(wa, device=device), padding=1)), rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -158,86 +163,87 @@ def test_conv_noncontiguous_matches_contiguous():
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("kw", CONV2D_CASES + [dict(groups=4, padding=1), dict(stride=2, padding=3, dilation=2)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_conv2d_vs_torch(kw, dtype):
+def test_conv2d_vs_torch(kw, dtype, device):
     g = kw.get("groups", 1)
     tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.float64 else dict(atol=1e-4, rtol=1e-4)
     compare_with_torch(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: tF().conv2d(x, w, b, **kw),
                        arr(2, 4, 9, 8, dtype=dtype), arr(8, 4 // g, 3, 2, seed=1, dtype=dtype),
-                       arr(8, seed=2, dtype=dtype), **tol)
+                       arr(8, seed=2, dtype=dtype), **tol, device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("kw", CONV1D_CASES)
-def test_conv1d_vs_torch(kw):
+def test_conv1d_vs_torch(kw, device):
     g = kw.get("groups", 1)
     compare_with_torch(lambda x, w: F.conv1d(x, w, **kw), lambda x, w: tF().conv1d(x, w, **kw),
-                       arr(2, 3, 11), arr(6, 3 // g, 4, seed=1), atol=1e-10)
+                       arr(2, 3, 11), arr(6, 3 // g, 4, seed=1), atol=1e-10, device=device)
     compare_with_torch(lambda x, w: F.conv1d(x, w, **kw), lambda x, w: tF().conv1d(x, w, **kw),
-                       arr(3, 11), arr(6, 3 // g, 4, seed=1), atol=1e-10)  # unbatched
+                       arr(3, 11), arr(6, 3 // g, 4, seed=1), atol=1e-10, device=device)  # unbatched
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("kw", CONVT2D_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_conv_transpose2d_vs_torch(kw, dtype):
+def test_conv_transpose2d_vs_torch(kw, dtype, device):
     g = kw.get("groups", 1)
     tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.float64 else dict(atol=1e-4, rtol=1e-4)
     compare_with_torch(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw),
                        lambda x, w, b: tF().conv_transpose2d(x, w, b, **kw),
                        arr(2, 4, 5, 6, dtype=dtype), arr(4, 6 // g, 3, 2, seed=1, dtype=dtype),
-                       arr(6, seed=2, dtype=dtype), **tol)
+                       arr(6, seed=2, dtype=dtype), **tol, device=device)
 
 
 @pytest.mark.oracle
-def test_conv_transpose1d_and_3d_vs_torch():
+def test_conv_transpose1d_and_3d_vs_torch(device):
     compare_with_torch(lambda x, w: F.conv_transpose1d(x, w, stride=3, padding=1, output_padding=2),
                        lambda x, w: tF().conv_transpose1d(x, w, stride=3, padding=1, output_padding=2),
-                       arr(2, 4, 6), arr(4, 3, 4, seed=1), atol=1e-10)
+                       arr(2, 4, 6), arr(4, 3, 4, seed=1), atol=1e-10, device=device)
     compare_with_torch(lambda x, w: F.conv_transpose1d(x, w, groups=2),
                        lambda x, w: tF().conv_transpose1d(x, w, groups=2),
-                       arr(4, 6), arr(4, 3, 4, seed=1), atol=1e-10)  # unbatched
+                       arr(4, 6), arr(4, 3, 4, seed=1), atol=1e-10, device=device)  # unbatched
     compare_with_torch(lambda x, w: F.conv3d(x, w, padding=(1, 0, 1), dilation=(1, 2, 1)),
                        lambda x, w: tF().conv3d(x, w, padding=(1, 0, 1), dilation=(1, 2, 1)),
-                       arr(2, 2, 4, 6, 4), arr(3, 2, 2, 2, 3, seed=1), atol=1e-10)
+                       arr(2, 2, 4, 6, 4), arr(3, 2, 2, 2, 3, seed=1), atol=1e-10, device=device)
     compare_with_torch(lambda x, w: F.conv_transpose3d(x, w, stride=2, output_padding=1),
                        lambda x, w: tF().conv_transpose3d(x, w, stride=2, output_padding=1),
-                       arr(1, 2, 2, 3, 2), arr(2, 3, 2, 2, 2, seed=1), atol=1e-10)
+                       arr(1, 2, 2, 3, 2), arr(2, 3, 2, 2, 2, seed=1), atol=1e-10, device=device)
 
 
 @pytest.mark.oracle
-def test_conv_unbatched_vs_torch():
+def test_conv_unbatched_vs_torch(device):
     compare_with_torch(lambda x, w, b: F.conv2d(x, w, b, padding="same"),
                        lambda x, w, b: tF().conv2d(x, w, b, padding="same"),
-                       arr(3, 6, 5), arr(4, 3, 3, 3, seed=1), arr(4, seed=2), atol=1e-10)
+                       arr(3, 6, 5), arr(4, 3, 3, 3, seed=1), arr(4, seed=2), atol=1e-10, device=device)
     compare_with_torch(lambda x, w: F.conv_transpose2d(x, w, stride=2),
                        lambda x, w: tF().conv_transpose2d(x, w, stride=2),
-                       arr(3, 4, 5), arr(3, 2, 3, 3, seed=1), atol=1e-10)
+                       arr(3, 4, 5), arr(3, 2, 3, 3, seed=1), atol=1e-10, device=device)
 
 
 @pytest.mark.oracle
-def test_conv_depthwise_and_pointwise_vs_torch():
+def test_conv_depthwise_and_pointwise_vs_torch(device):
     compare_with_torch(lambda x, w: F.conv2d(x, w, padding=1, groups=6),
                        lambda x, w: tF().conv2d(x, w, padding=1, groups=6),
-                       arr(2, 6, 7, 7), arr(12, 1, 3, 3, seed=1), atol=1e-10)  # depthwise, multiplier 2
+                       arr(2, 6, 7, 7), arr(12, 1, 3, 3, seed=1), atol=1e-10, device=device)  # depthwise, multiplier 2
     compare_with_torch(lambda x, w: F.conv2d(x, w, groups=6, stride=2),
                        lambda x, w: tF().conv2d(x, w, groups=6, stride=2),
-                       arr(2, 6, 7, 7), arr(6, 1, 3, 3, seed=1), atol=1e-10)  # depthwise
+                       arr(2, 6, 7, 7), arr(6, 1, 3, 3, seed=1), atol=1e-10, device=device)  # depthwise
     compare_with_torch(lambda x, w: F.conv2d(x, w), lambda x, w: tF().conv2d(x, w),
-                       arr(2, 6, 4, 5), arr(5, 6, 1, 1, seed=1), atol=1e-10)  # 1x1
+                       arr(2, 6, 4, 5), arr(5, 6, 1, 1, seed=1), atol=1e-10, device=device)  # 1x1
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("kw", [dict(kernel_size=3),
                                 dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(2, 1))])
-def test_unfold_fold_vs_torch(kw):
-    compare_with_torch(lambda x: F.unfold(x, **kw), lambda x: tF().unfold(x, **kw), arr(2, 3, 7, 6), atol=0)
-    compare_with_torch(lambda x: F.unfold(x, **kw), lambda x: tF().unfold(x, **kw), arr(3, 7, 6), atol=0)
+def test_unfold_fold_vs_torch(kw, device):
+    compare_with_torch(lambda x: F.unfold(x, **kw), lambda x: tF().unfold(x, **kw), arr(2, 3, 7, 6), atol=0,
+                       device=device)
+    compare_with_torch(lambda x: F.unfold(x, **kw), lambda x: tF().unfold(x, **kw), arr(3, 7, 6), atol=0, device=device)
     L = tF().unfold(pytest.importorskip("torch").zeros(1, 1, 7, 6), **kw).shape[-1]
     k = kw["kernel_size"]
     K = k * k if isinstance(k, int) else k[0] * k[1]
     compare_with_torch(lambda c: F.fold(c, (7, 6), **kw), lambda c: tF().fold(c, (7, 6), **kw),
-                       arr(2, 3 * K, L), atol=1e-12)
+                       arr(2, 3 * K, L), atol=1e-12, device=device)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -405,23 +411,23 @@ def _depthwise_args(case, dtype=np.float64):
 
 @pytest.mark.parametrize("last", [False, True])
 @pytest.mark.parametrize("case", DEPTHWISE_CASES)
-def test_depthwise_grad(case, last, monkeypatch):
+def test_depthwise_grad(case, last, monkeypatch, device):
     from zoo.core.nn.functional import conv as C
     monkeypatch.setattr(C, "_DW_LAST", 10 ** 9 if last else 0)
     monkeypatch.setattr(C, "_DW_BLOCK", 24)  # several blocks of positions and chunks of planes
     monkeypatch.setattr(C, "_DW_CHUNK", 60)
     nd, kw, x, w = _depthwise_args(case)
     conv = getattr(F, f"conv{nd}d")
-    check_grad(lambda x, w, b: conv(x, w, b, **kw), x, w, arr(w.shape[0], seed=2))
+    check_grad(lambda x, w, b: conv(x, w, b, **kw), x, w, arr(w.shape[0], seed=2), device=device)
 
 
 @pytest.mark.parametrize("case", [(2, 1, 1, 1, 1, 3), (2, 2, 1, 2, 1, 3), (1, 3, 1, 1, 1, 4)])
-def test_depthwise_transposed_grad(case):
+def test_depthwise_transposed_grad(case, device):
     nd, kw, x, _ = _depthwise_args(case)
     w = arr(*(3, 1) + (case[5],) * nd, seed=1)
     kw.pop("padding")
     convt = getattr(F, f"conv_transpose{nd}d")
-    check_grad(lambda x, w: convt(x, w, padding=1, **kw), x, w)
+    check_grad(lambda x, w: convt(x, w, padding=1, **kw), x, w, device=device)
 
 
 @pytest.mark.parametrize("last", [False, True])
@@ -461,35 +467,36 @@ def test_depthwise_threads_give_the_same_result(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_pointwise_conv_grad():
+def test_pointwise_conv_grad(device):
     """1x1 kernels without padding are one GEMM per sample (strided: on the subsampled input)."""
-    check_grad(lambda x, w, b: F.conv2d(x, w, b), arr(3, 4, 5, 3), arr(2, 4, 1, 1, seed=1), arr(2, seed=2))
-    check_grad(lambda x, w: F.conv2d(x, w, stride=2), arr(2, 4, 5, 3), arr(2, 4, 1, 1, seed=1))
-    check_grad(lambda x, w: F.conv1d(swap_last(x), w), arr(2, 5, 3), arr(4, 3, 1, seed=1))
+    check_grad(lambda x, w, b: F.conv2d(x, w, b), arr(3, 4, 5, 3), arr(2, 4, 1, 1, seed=1), arr(2, seed=2),
+               device=device)
+    check_grad(lambda x, w: F.conv2d(x, w, stride=2), arr(2, 4, 5, 3), arr(2, 4, 1, 1, seed=1), device=device)
+    check_grad(lambda x, w: F.conv1d(swap_last(x), w), arr(2, 5, 3), arr(4, 3, 1, seed=1), device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", DEPTHWISE_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_depthwise_vs_torch(case, dtype):
+def test_depthwise_vs_torch(case, dtype, device):
     nd, kw, x, w = _depthwise_args(case, dtype)
     tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.float64 else dict(atol=1e-4, rtol=1e-4)
     compare_with_torch(lambda x, w: getattr(F, f"conv{nd}d")(x, w, **kw),
-                       lambda x, w: getattr(tF(), f"conv{nd}d")(x, w, **kw), x, w, **tol)
+                       lambda x, w: getattr(tF(), f"conv{nd}d")(x, w, **kw), x, w, **tol, device=device)
 
 
 @pytest.mark.oracle
-def test_depthwise_large_planes_vs_torch():
+def test_depthwise_large_planes_vs_torch(device):
     """Planes-first layout (long runs) at EfficientNet's sizes, float32, stride 1 and 2."""
     for stride in (1, 2):
         compare_with_torch(lambda x, w: F.conv2d(x, w, stride=stride, padding=2, groups=4),
                            lambda x, w: tF().conv2d(x, w, stride=stride, padding=2, groups=4),
                            arr(2, 4, 64, 48, dtype=np.float32), arr(4, 1, 5, 5, seed=1, dtype=np.float32),
-                           atol=1e-4, rtol=1e-4)
+                           atol=1e-4, rtol=1e-4, device=device)
 
 
 @pytest.mark.oracle
-def test_hardtanh_relu6_gradient_at_the_bounds_vs_torch():
+def test_hardtanh_relu6_gradient_at_the_bounds_vs_torch(device):
     x = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 5.9, 6.0, 7.0])
-    compare_with_torch(lambda x: F.relu6(x), lambda x: tF().relu6(x), x)
-    compare_with_torch(lambda x: F.hardtanh(x, -1.0, 1.0), lambda x: tF().hardtanh(x, -1.0, 1.0), x)
+    compare_with_torch(lambda x: F.relu6(x), lambda x: tF().relu6(x), x, device=device)
+    compare_with_torch(lambda x: F.hardtanh(x, -1.0, 1.0), lambda x: tF().hardtanh(x, -1.0, 1.0), x, device=device)

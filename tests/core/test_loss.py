@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import compare_with_torch, arr, check_grad, torch_or_skip
+from helpers import compare_with_torch, arr, check_grad, torch_or_skip, to_numpy
 
 import zoo
 import zoo.nn.functional as F
@@ -70,73 +70,75 @@ def test_cross_entropy_grad(shape, opts, reduction, device):
 @pytest.mark.parametrize("opts", list(CE_OPTIONS))
 @pytest.mark.parametrize("shape", [(6, 5), (3, 5, 2, 3), (5,)], ids=["NC", "NCdd", "C"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cross_entropy_vs_torch(shape, opts, reduction, dtype):
+def test_cross_entropy_vs_torch(shape, opts, reduction, dtype, device):
     torch = torch_or_skip()
     opt = CE_OPTIONS[opts]
     c, t = class_targets(shape, seed=3, ignore=opt.get("ignore_index"))
-    zkw, tkw = _ce_kwargs(opt, zoo, c), _ce_kwargs(opt, torch, c)
+    zkw, tkw = _ce_kwargs(opt, zoo, c, device=device), _ce_kwargs(opt, torch, c)
     if "weight" in zkw and dtype == np.float32:
         zkw["weight"], tkw["weight"] = zkw["weight"].to(zoo.float32), tkw["weight"].float()
     tol = dict(atol=1e-5, rtol=1e-4) if dtype == np.float32 else {}
     compare_with_torch(lambda x, y: F.cross_entropy(x, y, reduction=reduction, **zkw),
            lambda x, y: torch.nn.functional.cross_entropy(x, y, reduction=reduction, **tkw),
-           arr(*shape, low=-3, high=3, dtype=dtype), t, **tol)
+           arr(*shape, low=-3, high=3, dtype=dtype), t, **tol, device=device)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", [{}, {"label_smoothing": 0.25}, {"weight": True},
                                   {"weight": True, "label_smoothing": 0.1}])
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 2), (4,)])
-def test_cross_entropy_prob_target_grad(shape, opts, reduction):
+def test_cross_entropy_prob_target_grad(shape, opts, reduction, device):
     c = shape[0] if len(shape) == 1 else shape[1]
-    kw = _ce_kwargs(opts, zoo, c)
+    kw = _ce_kwargs(opts, zoo, c, device=device)
     p = arr(*shape, seed=2, low=0, high=1)
-    check_grad(lambda x, t: F.cross_entropy(x, t, reduction=reduction, **kw), arr(*shape), p / p.sum())
+    check_grad(lambda x, t: F.cross_entropy(x, t, reduction=reduction, **kw), arr(*shape), p / p.sum(), device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", [{}, {"label_smoothing": 0.25}, {"weight": True, "label_smoothing": 0.1}])
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 2, 2), (4,)])
-def test_cross_entropy_prob_target_vs_torch(shape, opts, reduction):
+def test_cross_entropy_prob_target_vs_torch(shape, opts, reduction, device):
     torch = torch_or_skip()
     c = shape[0] if len(shape) == 1 else shape[1]
-    zkw, tkw = _ce_kwargs(opts, zoo, c), _ce_kwargs(opts, torch, c)
+    zkw, tkw = _ce_kwargs(opts, zoo, c, device=device), _ce_kwargs(opts, torch, c)
     compare_with_torch(lambda x, t: F.cross_entropy(x, t, reduction=reduction, **zkw),
            lambda x, t: torch.nn.functional.cross_entropy(x, t, reduction=reduction, **tkw),
-           arr(*shape, low=-2, high=2), arr(*shape, seed=4, low=0, high=1))
+           arr(*shape, low=-2, high=2), arr(*shape, seed=4, low=0, high=1), device=device)
 
 
 @pytest.mark.oracle
-def test_cross_entropy_float32_and_mixed_dtypes():
+def test_cross_entropy_float32_and_mixed_dtypes(device):
     torch = torch_or_skip()
     x = arr(8, 10, low=-20, high=20, dtype=np.float32)  # large logits: the log-softmax must be stable
     compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, targets(8, classes=10), atol=1e-5,
-                       rtol=1e-5)
-    compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, arr(8, 10, low=0, high=1), atol=1e-5)
-    out = F.cross_entropy(zoo.tensor(x), zoo.tensor(targets(8, classes=10).astype(np.uint8)))
+                       rtol=1e-5, device=device)
+    compare_with_torch(F.cross_entropy, torch.nn.functional.cross_entropy, x, arr(8, 10, low=0, high=1), atol=1e-5,
+                       device=device)
+    out = F.cross_entropy(zoo.tensor(x, device=device), zoo.tensor(targets(8, classes=10).astype(np.uint8),
+                                                                   device=device))
     assert out.dtype == zoo.float32 and np.isfinite(out.item())
 
 
-def test_cross_entropy_non_contiguous_input():
+def test_cross_entropy_non_contiguous_input(device):
     x = arr(5, 4)  # used transposed: (4, 5), non-contiguous
     t = targets(4, classes=5)
-    a = Tensor._make(x.T, requires_grad=True)
-    b = zoo.tensor(np.ascontiguousarray(x.T), requires_grad=True)
+    a = Tensor._make(const(x, device)._data.T, requires_grad=True)
+    b = zoo.tensor(np.ascontiguousarray(x.T), requires_grad=True, device=device)
     for inp in (a, b):
-        F.cross_entropy(inp, const(t), label_smoothing=0.1).backward()
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+        F.cross_entropy(inp, const(t, device=device), label_smoothing=0.1).backward()
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=1e-12)
 
 
-def test_cross_entropy_all_ignored_and_empty_give_nan():
-    x = zoo.tensor(arr(3, 4))
-    assert math.isnan(F.cross_entropy(x, const(np.full(3, -100))).item())
-    assert math.isnan(F.cross_entropy(x, const(np.full(3, -100)), label_smoothing=0.1).item())
-    assert F.cross_entropy(x, const(np.full(3, -100)), reduction="sum").item() == 0
-    empty = zoo.tensor(np.zeros((0, 4)))
-    assert math.isnan(F.cross_entropy(empty, const(np.zeros(0, np.int64))).item())
-    assert math.isnan(F.cross_entropy(empty, zoo.tensor(np.zeros((0, 4)))).item())
-    assert F.cross_entropy(empty, const(np.zeros(0, np.int64)), reduction="none").shape == (0,)
+def test_cross_entropy_all_ignored_and_empty_give_nan(device):
+    x = zoo.tensor(arr(3, 4), device=device)
+    assert math.isnan(F.cross_entropy(x, const(np.full(3, -100), device=device)).item())
+    assert math.isnan(F.cross_entropy(x, const(np.full(3, -100), device=device), label_smoothing=0.1).item())
+    assert F.cross_entropy(x, const(np.full(3, -100), device=device), reduction="sum").item() == 0
+    empty = zoo.tensor(np.zeros((0, 4)), device=device)
+    assert math.isnan(F.cross_entropy(empty, const(np.zeros(0, np.int64), device=device)).item())
+    assert math.isnan(F.cross_entropy(empty, zoo.tensor(np.zeros((0, 4)), device=device)).item())
+    assert F.cross_entropy(empty, const(np.zeros(0, np.int64), device=device), reduction="none").shape == (0,)
 
 
 def test_cross_entropy_errors():
@@ -166,9 +168,9 @@ def test_cross_entropy_errors():
         F.cross_entropy(const(np.zeros((4, 10), np.int64)), const(np.zeros(4, np.int64)))
 
 
-def test_legacy_reduction_flags():
-    x, t = zoo.tensor(arr(4, 3)), const(targets(4, classes=3))
-    none = F.cross_entropy(x, t, reduce=False).numpy()
+def test_legacy_reduction_flags(device):
+    x, t = zoo.tensor(arr(4, 3), device=device), const(targets(4, classes=3), device=device)
+    none = to_numpy(F.cross_entropy(x, t, reduce=False))
     assert none.shape == (4,)
     np.testing.assert_allclose(F.cross_entropy(x, t, size_average=False).item(), none.sum())
     np.testing.assert_allclose(F.cross_entropy(x, t, size_average=True, reduce=True).item(), none.mean())
@@ -198,13 +200,14 @@ def test_nll_loss_grad(shape, opts, reduction, device):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", list(NLL_OPTIONS))
 @pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3, 2), (4,)])
-def test_nll_loss_vs_torch(shape, opts, reduction):
+def test_nll_loss_vs_torch(shape, opts, reduction, device):
     torch = torch_or_skip()
     opt = NLL_OPTIONS[opts]
     c, t = class_targets(shape, seed=6, ignore=opt.get("ignore_index"))
-    zkw, tkw = _ce_kwargs(opt, zoo, c), _ce_kwargs(opt, torch, c)
+    zkw, tkw = _ce_kwargs(opt, zoo, c, device=device), _ce_kwargs(opt, torch, c)
     compare_with_torch(lambda x, y: F.nll_loss(x, y, reduction=reduction, **zkw),
-           lambda x, y: torch.nn.functional.nll_loss(x, y, reduction=reduction, **tkw), arr(*shape, low=-3, high=0), t)
+           lambda x, y: torch.nn.functional.nll_loss(x, y, reduction=reduction, **tkw), arr(*shape, low=-3, high=0), t,
+           device=device)
 
 
 def test_nll_loss_errors():
@@ -247,56 +250,57 @@ def test_regression_grad(name, reduction, device):
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
-def test_regression_weight_grad(name, reduction):
+def test_regression_weight_grad(name, reduction, device):
     f = getattr(F, name)
     check_grad(lambda x, y, w: f(x, y, reduction=reduction, weight=w), arr(3, 4), arr(3, 4, seed=1),
-               arr(3, 4, seed=2, low=0.1, high=1))
+               arr(3, 4, seed=2, low=0.1, high=1), device=device)
 
 
-def test_regression_0d_empty_and_broadcast_grad():
-    check_grad(lambda x, y: F.mse_loss(x, y), arr(), arr(seed=1))
-    assert math.isnan(F.mse_loss(zoo.tensor(np.zeros(0)), zoo.tensor(np.zeros(0))).item())
+def test_regression_0d_empty_and_broadcast_grad(device):
+    check_grad(lambda x, y: F.mse_loss(x, y), arr(), arr(seed=1), device=device)
+    assert math.isnan(F.mse_loss(zoo.tensor(np.zeros(0), device=device), zoo.tensor(np.zeros(0), device=device)).item())
     with pytest.warns(UserWarning, match="different to the input size"):
-        check_grad(lambda x, y: F.l1_loss(x, y), arr(3, 4), arr(4, seed=1))
+        check_grad(lambda x, y: F.l1_loss(x, y), arr(3, 4), arr(4, seed=1), device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", list(REGRESSION))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_regression_vs_torch(name, reduction, dtype):
+def test_regression_vs_torch(name, reduction, dtype, device):
     torch = torch_or_skip()
     fname, kw = _regression(name)
     compare_with_torch(lambda x, y: getattr(F, fname)(x, y, reduction=reduction, **kw),
            lambda x, y: getattr(torch.nn.functional, fname)(x, y, reduction=reduction, **kw),
-           arr(4, 5, dtype=dtype), arr(4, 5, seed=1, dtype=dtype), atol=1e-6, rtol=1e-5)
+           arr(4, 5, dtype=dtype), arr(4, 5, seed=1, dtype=dtype), atol=1e-6, rtol=1e-5, device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
-def test_regression_weight_vs_torch(name, reduction):
+def test_regression_weight_vs_torch(name, reduction, device):
     torch = torch_or_skip()
     compare_with_torch(lambda x, y, w: getattr(F, name)(x, y, reduction=reduction, weight=w),
            lambda x, y, w: getattr(torch.nn.functional, name)(x, y, reduction=reduction, weight=w),
-           arr(3, 4), arr(3, 4, seed=1), arr(3, 4, seed=2, low=0.1, high=1))
+           arr(3, 4), arr(3, 4, seed=1), arr(3, 4, seed=2, low=0.1, high=1), device=device)
 
 
 @pytest.mark.oracle
-def test_regression_mixed_dtype_vs_torch():
+def test_regression_mixed_dtype_vs_torch(device):
     torch = torch_or_skip()
-    compare_with_torch(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), arr(3, seed=1))
-    compare_with_torch(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), np.arange(3))
+    compare_with_torch(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), arr(3, seed=1),
+                       device=device)
+    compare_with_torch(F.mse_loss, torch.nn.functional.mse_loss, arr(3, dtype=np.float32), np.arange(3), device=device)
 
 
-def test_regression_non_contiguous():
+def test_regression_non_contiguous(device):
     x = arr(4, 3)
-    a = Tensor._make(x.T, requires_grad=True)
-    b = zoo.tensor(np.ascontiguousarray(x.T), requires_grad=True)
-    y = const(arr(3, 4, seed=1))
+    a = Tensor._make(const(x, device)._data.T, requires_grad=True)
+    b = zoo.tensor(np.ascontiguousarray(x.T), requires_grad=True, device=device)
+    y = const(arr(3, 4, seed=1), device=device)
     for inp in (a, b):
         F.smooth_l1_loss(inp, y, beta=0.3).backward()
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad))
 
 
 def test_regression_errors():
@@ -331,16 +335,16 @@ def test_bce_grad(reduction, weighted, device):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bce_vs_torch(reduction, weighted, dtype):
+def test_bce_vs_torch(reduction, weighted, dtype, device):
     torch = torch_or_skip()
     w = arr(4, seed=3, low=0.2, high=2, dtype=dtype)
     x = arr(3, 4, low=0, high=1, dtype=dtype)
     x[0, :2] = [0, 1]  # the log clamp at -100
-    compare_with_torch(lambda x, y: F.binary_cross_entropy(x, y, weight=const(w) if weighted else None,
+    compare_with_torch(lambda x, y: F.binary_cross_entropy(x, y, weight=const(w, device=device) if weighted else None,
                                                            reduction=reduction),
            lambda x, y: torch.nn.functional.binary_cross_entropy(x, y, weight=torch.tensor(w) if weighted else None,
                                                                  reduction=reduction),
-           x, arr(3, 4, seed=1, low=0, high=1, dtype=dtype), atol=1e-5, rtol=1e-5)
+           x, arr(3, 4, seed=1, low=0, high=1, dtype=dtype), atol=1e-5, rtol=1e-5, device=device)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -358,19 +362,19 @@ def test_bce_with_logits_grad(reduction, opts, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("opts", ["plain", "weight", "pos_weight", "both"])
-def test_bce_with_logits_vs_torch(reduction, opts):
+def test_bce_with_logits_vs_torch(reduction, opts, device):
     torch = torch_or_skip()
     w, pw = arr(3, 1, seed=3, low=0.2, high=2), arr(4, seed=4, low=0.5, high=3)
     zkw, tkw = {}, {}
     if opts in ("weight", "both"):
-        zkw["weight"], tkw["weight"] = const(w), torch.tensor(w)
+        zkw["weight"], tkw["weight"] = const(w, device=device), torch.tensor(w)
     if opts in ("pos_weight", "both"):
-        zkw["pos_weight"], tkw["pos_weight"] = const(pw), torch.tensor(pw)
+        zkw["pos_weight"], tkw["pos_weight"] = const(pw, device=device), torch.tensor(pw)
     x = arr(3, 4, low=-3, high=3)
     x[0, :2] = [-200, 200]  # stable for huge logits
     compare_with_torch(lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction=reduction, **zkw),
            lambda x, y: torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction=reduction, **tkw),
-           x, arr(3, 4, seed=1, low=0, high=1))
+           x, arr(3, 4, seed=1, low=0, high=1), device=device)
 
 
 def test_bce_errors():
@@ -403,27 +407,27 @@ def test_kl_div_grad(reduction, log_target, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
-def test_kl_div_vs_torch(reduction, log_target):
+def test_kl_div_vs_torch(reduction, log_target, device):
     torch = torch_or_skip()
     t = arr(3, 4, seed=1, low=-2, high=0) if log_target else arr(3, 4, seed=1, low=0.05, high=1)
     with pytest.warns(UserWarning) if reduction == "mean" else contextlib.nullcontext():
         compare_with_torch(lambda x, y: F.kl_div(x, y, reduction=reduction, log_target=log_target),
                lambda x, y: torch.nn.functional.kl_div(x, y, reduction=reduction, log_target=log_target),
-               arr(3, 4, low=-3, high=0), t)
+               arr(3, 4, low=-3, high=0), t, device=device)
 
 
 @pytest.mark.oracle
-def test_kl_div_zero_target_vs_torch():
+def test_kl_div_zero_target_vs_torch(device):
     torch = torch_or_skip()
     t = arr(2, 3, seed=1, low=0, high=1)
     t[0, 0] = 0  # xlogy: contributes 0 to the loss; PyTorch's target gradient there is NaN
-    z = F.kl_div(zoo.tensor(arr(2, 3)), zoo.tensor(t), reduction="sum")
+    z = F.kl_div(zoo.tensor(arr(2, 3), device=device), zoo.tensor(t, device=device), reduction="sum")
     r = torch.nn.functional.kl_div(torch.tensor(arr(2, 3)), torch.tensor(t), reduction="sum")
     np.testing.assert_allclose(z.item(), r.item())
-    zt, tt = zoo.tensor(t, requires_grad=True), torch.tensor(t, requires_grad=True)
-    F.kl_div(zoo.tensor(arr(2, 3)), zt, reduction="batchmean").backward()
+    zt, tt = zoo.tensor(t, requires_grad=True, device=device), torch.tensor(t, requires_grad=True)
+    F.kl_div(zoo.tensor(arr(2, 3), device=device), zt, reduction="batchmean").backward()
     torch.nn.functional.kl_div(torch.tensor(arr(2, 3)), tt, reduction="batchmean").backward()
-    np.testing.assert_allclose(zt.grad.numpy(), tt.grad.numpy())
+    np.testing.assert_allclose(to_numpy(zt.grad), to_numpy(tt.grad))
 
 
 def test_kl_div_errors():
@@ -446,36 +450,39 @@ def test_cosine_similarity_grad(shapes, dim, device):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("shapes,dim", [(((3, 4), (3, 4)), 1), (((3, 4), (4,)), -1), (((2, 3, 4), (1, 3, 1)), 1)])
-def test_cosine_similarity_vs_torch(shapes, dim):
+def test_cosine_similarity_vs_torch(shapes, dim, device):
     torch = torch_or_skip()
     compare_with_torch(lambda a, b: F.cosine_similarity(a, b, dim=dim),
-           lambda a, b: torch.nn.functional.cosine_similarity(a, b, dim=dim), arr(*shapes[0]), arr(*shapes[1], seed=1))
+           lambda a, b: torch.nn.functional.cosine_similarity(a, b, dim=dim), arr(*shapes[0]), arr(*shapes[1], seed=1),
+           device=device)
 
 
 @pytest.mark.oracle
-def test_cosine_similarity_small_norms_vs_torch():
+def test_cosine_similarity_small_norms_vs_torch(device):
     torch = torch_or_skip()
     a = arr(3, 4)
     a[0] = 0
     a[1] *= 1e-9  # below eps: the norm is clamped
     compare_with_torch(lambda a, b: F.cosine_similarity(a, b, eps=1e-8),
-           lambda a, b: torch.nn.functional.cosine_similarity(a, b, eps=1e-8), a, arr(3, 4, seed=1), rtol=1e-4)
+           lambda a, b: torch.nn.functional.cosine_similarity(a, b, eps=1e-8), a, arr(3, 4, seed=1), rtol=1e-4,
+           device=device)
 
 
 @pytest.mark.parametrize("p", [2.0, 1.0, 3.0, math.inf])
 @pytest.mark.parametrize("keepdim", [False, True])
-def test_pairwise_distance_grad(p, keepdim):
-    check_grad(lambda a, b: F.pairwise_distance(a, b, p=p, keepdim=keepdim), arr(3, 4), arr(3, 4, seed=1))
+def test_pairwise_distance_grad(p, keepdim, device):
+    check_grad(lambda a, b: F.pairwise_distance(a, b, p=p, keepdim=keepdim), arr(3, 4), arr(3, 4, seed=1),
+               device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("p", [2.0, 1.0, 3.0, math.inf])
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((5,), (5,))])
-def test_pairwise_distance_vs_torch(p, shapes):
+def test_pairwise_distance_vs_torch(p, shapes, device):
     torch = torch_or_skip()
     compare_with_torch(lambda a, b: F.pairwise_distance(a, b, p=p),
                        lambda a, b: torch.nn.functional.pairwise_distance(a, b, p=p),
-           arr(*shapes[0]), arr(*shapes[1], seed=1))
+           arr(*shapes[0]), arr(*shapes[1], seed=1), device=device)
 
 
 def test_similarity_errors():
@@ -525,21 +532,21 @@ FURTHER = {  # case: (function name, call, inputs, how many leading inputs get g
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", list(FURTHER))
-def test_further_losses_grad(name, reduction):
+def test_further_losses_grad(name, reduction, device):
     fname, call, make, n_grad = FURTHER[name]
     arrays = make()
-    grads, consts = arrays[:n_grad], [const(a) for a in arrays[n_grad:]]
-    check_grad(lambda *xs: call(getattr(F, fname), *xs, *consts, reduction), *grads)
+    grads, consts = arrays[:n_grad], [const(a, device=device) for a in arrays[n_grad:]]
+    check_grad(lambda *xs: call(getattr(F, fname), *xs, *consts, reduction), *grads, device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", list(FURTHER))
-def test_further_losses_vs_torch(name, reduction):
+def test_further_losses_vs_torch(name, reduction, device):
     torch = torch_or_skip()
     fname, call, make, n_grad = FURTHER[name]
     compare_with_torch(lambda *xs: call(getattr(F, fname), *xs, reduction),
-           lambda *xs: call(getattr(torch.nn.functional, fname), *xs, reduction), *make(), n_grad=n_grad)
+           lambda *xs: call(getattr(torch.nn.functional, fname), *xs, reduction), *make(), n_grad=n_grad, device=device)
 
 
 def test_further_losses_errors():

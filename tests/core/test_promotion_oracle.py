@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import zoo
+from helpers import to_numpy
 
 pytestmark = pytest.mark.oracle
 
@@ -19,43 +20,43 @@ OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.tr
 OTHERS = DTYPES + [("0d", d) for d in DTYPES] + [True, 3, -2, 2.5]
 
 
-def _tensor(lib, dt, zero_d=False):
+def _tensor(lib, dt, zero_d=False, device="cpu"):
     v = np.array(2) if zero_d else np.array([3, 1, 2])
     v = (v % 2).astype(bool) if dt == "bool" else v.astype(dt)
-    return lib.tensor(v, dtype=getattr(lib, dt))
+    return lib.tensor(v, dtype=getattr(lib, dt), device=device)
 
 
-def _run(lib, op, da, other):
-    x = _tensor(lib, da)
+def _run(lib, op, da, other, device):
+    x = _tensor(lib, da, device=device)
     if isinstance(other, tuple):
-        y = _tensor(lib, other[1], zero_d=True)
+        y = _tensor(lib, other[1], zero_d=True, device=device)
     elif isinstance(other, str):
-        y = _tensor(lib, other)
+        y = _tensor(lib, other, device=device)
     else:
         y = other
     if op == "where":
-        return lib.where(_tensor(lib, "bool"), x, y)
+        return lib.where(_tensor(lib, "bool", device=device), x, y)
     if op.startswith("bitwise"):
         return getattr(lib, op)(x, y)
     return OPS[op](x, y)
 
 
-def _outcome(lib, op, da, other):
+def _outcome(lib, op, da, other, device="cpu"):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no NumPy RuntimeWarning may leak (x / 0, 0 % 0 …)
-            r = _run(lib, op, da, other)
+            r = _run(lib, op, da, other, device)
         return str(r.dtype).split(".")[-1], np.asarray(r.tolist(), dtype=float)
     except (RuntimeError, NotImplementedError, TypeError) as e:
         return "error", type(e).__name__
 
 
 @pytest.mark.parametrize("op", list(OPS))
-def test_promotion_grid_vs_torch(op):
+def test_promotion_grid_vs_torch(op, device):
     torch = pytest.importorskip("torch")
     for da in DTYPES:
         for other in OTHERS:
-            (zd, zv), (td, tv) = _outcome(zoo, op, da, other), _outcome(torch, op, da, other)
+            (zd, zv), (td, tv) = _outcome(zoo, op, da, other, device), _outcome(torch, op, da, other)
             where = f"{da} {op} {other!r}"
             assert zd == td, f"{where}: zoo {zd} {zv}, torch {td} {tv}"
             if zd == "error":
@@ -66,7 +67,7 @@ def test_promotion_grid_vs_torch(op):
 
 @pytest.mark.parametrize("dt", ["float32", "float64", "int64", "int32"])
 @pytest.mark.parametrize("op", ["%", "//", "fmod", "remainder", "div_trunc", "div_floor"])
-def test_division_and_remainder_signs_vs_torch(dt, op):
+def test_division_and_remainder_signs_vs_torch(dt, op, device):
     torch = pytest.importorskip("torch")
     a = np.array([7, -7, 7, -7, 0, 5, -3], dtype=dt)
     b = np.array([3, 3, -3, -3, 2, -5, 2], dtype=dt)
@@ -76,13 +77,14 @@ def test_division_and_remainder_signs_vs_torch(dt, op):
            "remainder": lambda x, y: x.remainder(y), "div_trunc": lambda x, y: x.div(y, rounding_mode="trunc"),
            "div_floor": lambda x, y: x.div(y, rounding_mode="floor")}
     for rhs in (b, float(b[1]) if dt.startswith("float") else int(b[2])):
-        z = fns[op](zoo.tensor(a), zoo.tensor(rhs) if isinstance(rhs, np.ndarray) else rhs)
+        z = fns[op](zoo.tensor(a, device=device),
+                    zoo.tensor(rhs, device=device) if isinstance(rhs, np.ndarray) else rhs)
         t = fns[op](torch.tensor(a), torch.tensor(rhs) if isinstance(rhs, np.ndarray) else rhs)
         assert str(z.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-        np.testing.assert_allclose(z.numpy(), t.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(to_numpy(z), t.numpy(), rtol=1e-6)
 
 
-def test_sign_comparisons_logic_vs_torch():
+def test_sign_comparisons_logic_vs_torch(device):
     torch = pytest.importorskip("torch")
     a = np.array([-2.0, -0.0, 0.0, 1.5, np.inf, -np.inf])
     b = np.array([-2.0, 0.0, 1.0, 1.0, np.inf, 0.0])
@@ -93,10 +95,10 @@ def test_sign_comparisons_logic_vs_torch():
                    lambda L, x, y: L.logical_not(x), lambda L, x, y: ~(x > 0), lambda L, x, y: (x > 0) & (y > 0),
                    lambda L, x, y: (x > 0) | (y > 0), lambda L, x, y: (x > 0) ^ (y > 0),
                    lambda L, x, y: L.maximum(x, y), lambda L, x, y: L.minimum(x, y)):
-        z = lib_fn(zoo, zoo.tensor(a), zoo.tensor(b))
+        z = lib_fn(zoo, zoo.tensor(a, device=device), zoo.tensor(b, device=device))
         t = lib_fn(torch, torch.tensor(a), torch.tensor(b))
         assert str(z.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-        np.testing.assert_array_equal(z.numpy(), t.numpy())
+        np.testing.assert_array_equal(to_numpy(z), t.numpy())
 
 
 INPLACE = {
@@ -111,7 +113,7 @@ INPLACE = {
 
 def _idx(x):
     lib = zoo if isinstance(x, zoo.Tensor) else __import__("torch")
-    return lib.tensor([[0, 2, 1], [1, 0, 2]])
+    return lib.tensor([[0, 2, 1], [1, 0, 2]], device=x.device)
 
 
 def _iadd(x, v):
@@ -120,26 +122,26 @@ def _iadd(x, v):
 
 
 @pytest.mark.parametrize("name", list(INPLACE))
-def test_inplace_ops_vs_torch(name):
+def test_inplace_ops_vs_torch(name, device):
     torch = pytest.importorskip("torch")
     a = np.random.default_rng(0).uniform(-1, 1, (2, 3))
     b = np.random.default_rng(1).uniform(0.5, 1.5, (2, 3))
     outs, grads = [], []
-    for lib in (zoo, torch):
-        w = lib.tensor(a, requires_grad=True)
-        v = lib.tensor(b, requires_grad=True)
+    for lib, dev in ((zoo, device), (torch, "cpu")):
+        w = lib.tensor(a, requires_grad=True, device=dev)
+        v = lib.tensor(b, requires_grad=True, device=dev)
         x = w * 1
         r = INPLACE[name](x, v)
         assert r is x
-        (x * lib.tensor(b)).sum().backward()
-        outs.append(x.detach().numpy())
-        grads.append([np.zeros((2, 3)) if t.grad is None else t.grad.numpy() for t in (w, v)])
+        (x * lib.tensor(b, device=dev)).sum().backward()
+        outs.append(to_numpy(x))
+        grads.append([np.zeros((2, 3)) if t.grad is None else to_numpy(t.grad) for t in (w, v)])
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12)
     for gz, gt in zip(*grads):
         np.testing.assert_allclose(gz, gt, rtol=1e-12, atol=1e-15)
 
 
-def test_creation_ops_vs_torch():
+def test_creation_ops_vs_torch(device):
     torch = pytest.importorskip("torch")
     cases = [("arange", (5,), {}), ("arange", (1, 7, 2), {}), ("arange", (0.0, 1.0, 0.1), {}),
              ("arange", (-1, 1, 0.25), {}), ("arange", (1.5, -1.0, -0.5), {}), ("arange", (0, 10, 3), {}),
@@ -149,8 +151,8 @@ def test_creation_ops_vs_torch():
              ("eye", (3,), {"dtype": "int32"}), ("full", ((2, 3), 1.5), {}), ("full", ((2,), 7), {}),
              ("full", ((2,), True), {}), ("full", ((1, 2), 2), {"dtype": "float64"})]
     for name, args, kw in cases:
-        z = getattr(zoo, name)(*args, **{k: getattr(zoo, v) for k, v in kw.items()})
+        z = getattr(zoo, name)(*args, device=device, **{k: getattr(zoo, v) for k, v in kw.items()})
         t = getattr(torch, name)(*args, **{k: getattr(torch, v) for k, v in kw.items()})
         assert str(z.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (name, args)
         assert tuple(z.shape) == tuple(t.shape), (name, args)
-        np.testing.assert_allclose(z.numpy(), t.numpy(), rtol=1e-6, err_msg=str((name, args)))
+        np.testing.assert_allclose(to_numpy(z), t.numpy(), rtol=1e-6, err_msg=str((name, args)))

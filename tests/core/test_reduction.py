@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch, swap_last as T, torch_or_skip
+from helpers import arr, check_grad, compare_with_torch, swap_last as T, torch_or_skip, to_numpy
 
 import zoo
 
@@ -27,23 +27,23 @@ def test_sum_mean_grad(op, dim, keepdim, device):
 
 
 @pytest.mark.parametrize("op", ["sum", "mean"])
-def test_sum_mean_noncontiguous_and_0d(op):
+def test_sum_mean_noncontiguous_and_0d(op, device):
     f = getattr(zoo, op)
-    check_grad(lambda x: f(T(x), 0), arr(3, 4))
-    check_grad(lambda x: f(T(x), 1, True), arr(3, 4))
-    check_grad(lambda x: f(x), np.array(2.5))
-    check_grad(lambda x: f(x, 0), np.array(2.5))
-    check_grad(lambda x: f(x, -1, True), np.array(2.5))
+    check_grad(lambda x: f(T(x), 0), arr(3, 4), device=device)
+    check_grad(lambda x: f(T(x), 1, True), arr(3, 4), device=device)
+    check_grad(lambda x: f(x), np.array(2.5), device=device)
+    check_grad(lambda x: f(x, 0), np.array(2.5), device=device)
+    check_grad(lambda x: f(x, -1, True), np.array(2.5), device=device)
 
 
-def test_sum_empty():
-    check_grad(lambda x: zoo.sum(x, 0), np.zeros((0, 3)))
-    assert zoo.zeros(0).sum().item() == 0
-    assert zoo.zeros(0, 3).sum(0).tolist() == [0, 0, 0]
-    m = zoo.zeros(0, 3).mean(0)
-    assert m.shape == (3,) and np.isnan(m.numpy()).all()
-    assert math.isnan(zoo.zeros(0).mean().item())
-    assert zoo.zeros(0).mean(dtype=zoo.float64).dtype is zoo.float64
+def test_sum_empty(device):
+    check_grad(lambda x: zoo.sum(x, 0), np.zeros((0, 3)), device=device)
+    assert zoo.zeros(0, device=device).sum().item() == 0
+    assert zoo.zeros(0, 3, device=device).sum(0).tolist() == [0, 0, 0]
+    m = zoo.zeros(0, 3, device=device).mean(0)
+    assert m.shape == (3,) and np.isnan(to_numpy(m)).all()
+    assert math.isnan(zoo.zeros(0, device=device).mean().item())
+    assert zoo.zeros(0, device=device).mean(dtype=zoo.float64).dtype is zoo.float64
 
 
 @pytest.mark.oracle
@@ -61,20 +61,21 @@ def test_sum_mean_vs_torch(op, dim, keepdim, device):
 
 
 @pytest.mark.oracle
-def test_sum_mean_dtype_arg_vs_torch():
+def test_sum_mean_dtype_arg_vs_torch(device):
     torch = torch_or_skip()
     x = arr(3, 4, dtype=np.float32)
-    compare_with_torch(lambda a: zoo.sum(a, 1, dtype=zoo.float64), lambda a: torch.sum(a, 1, dtype=torch.float64), x)
+    compare_with_torch(lambda a: zoo.sum(a, 1, dtype=zoo.float64), lambda a: torch.sum(a, 1, dtype=torch.float64), x,
+                       device=device)
     compare_with_torch(lambda a: a.mean(0, True, dtype=zoo.float64), lambda a: a.mean(0, True, dtype=torch.float64),
-                       x)
+                       x, device=device)
     i = np.arange(12).reshape(3, 4).astype(np.int32)
     compare_with_torch(lambda a: zoo.mean(a, 1, dtype=zoo.float32), lambda a: torch.mean(a, 1, dtype=torch.float32),
-                       i)
+                       i, device=device)
 
 
 @pytest.mark.parametrize("np_dtype", [np.bool_, np.uint8, np.int8, np.int32, np.int64])
-def test_integer_sum_is_int64(np_dtype):
-    x = zoo.tensor(np.array([[1, 0, 1], [1, 1, 0]]).astype(np_dtype))
+def test_integer_sum_is_int64(np_dtype, device):
+    x = zoo.tensor(np.array([[1, 0, 1], [1, 1, 0]]).astype(np_dtype), device=device)
     assert x.sum().dtype is zoo.int64 and x.sum().item() == 4
     assert x.sum(0).dtype is zoo.int64 and x.sum(0).tolist() == [2, 1, 1]
     assert x.prod(1).dtype is zoo.int64
@@ -82,22 +83,22 @@ def test_integer_sum_is_int64(np_dtype):
     assert x.sum(dtype=zoo.int32).dtype is zoo.int32
 
 
-def test_dtype_results():
-    assert zoo.ones(3, dtype=zoo.float16).sum().dtype is zoo.float16
-    assert zoo.ones(3, dtype=zoo.float32).sum(dtype=zoo.float64).dtype is zoo.float64
-    assert zoo.ones(3).mean().dtype is zoo.float32
-    assert zoo.ones(3, dtype=zoo.float64).var().dtype is zoo.float64
-    assert zoo.arange(4).mean(dtype=zoo.float64).item() == 1.5
-    x = zoo.ones(3, requires_grad=True)
+def test_dtype_results(device):
+    assert zoo.ones(3, dtype=zoo.float16, device=device).sum().dtype is zoo.float16
+    assert zoo.ones(3, dtype=zoo.float32, device=device).sum(dtype=zoo.float64).dtype is zoo.float64
+    assert zoo.ones(3, device=device).mean().dtype is zoo.float32
+    assert zoo.ones(3, dtype=zoo.float64, device=device).var().dtype is zoo.float64
+    assert zoo.arange(4, device=device).mean(dtype=zoo.float64).item() == 1.5
+    x = zoo.ones(3, requires_grad=True, device=device)
     s = x.sum(dtype=zoo.int64)  # a non-float result records no graph
     assert s.dtype is zoo.int64 and not s.requires_grad
-    assert zoo.ones(3, dtype=zoo.int32).logsumexp(0).dtype is zoo.float32
-    assert zoo.randn(3, 4).argmax().dtype is zoo.int64
-    assert zoo.randn(3, 4).max(1).indices.dtype is zoo.int64
+    assert zoo.ones(3, dtype=zoo.int32, device=device).logsumexp(0).dtype is zoo.float32
+    assert zoo.randn(3, 4, device=device).argmax().dtype is zoo.int64
+    assert zoo.randn(3, 4, device=device).max(1).indices.dtype is zoo.int64
 
 
-def test_float16_sum_accumulates_in_float32():
-    x = zoo.ones(4096, dtype=zoo.float16)
+def test_float16_sum_accumulates_in_float32(device):
+    x = zoo.ones(4096, dtype=zoo.float16, device=device)
     assert x.sum().item() == 4096.0
 
 
@@ -129,23 +130,24 @@ def test_prod_grad(zeros, device):
     check_grad(lambda x: x.prod(-1, keepdim=True), a, device=device)
 
 
-def test_prod_noncontiguous_0d_empty():
-    check_grad(lambda x: zoo.prod(T(x), 1), _with_zeros(3, 4, zeros=((1, 2),)))
-    check_grad(lambda x: zoo.prod(x), np.array(1.5))
-    check_grad(lambda x: zoo.prod(x, 0), np.array(1.5))
-    check_grad(lambda x: zoo.prod(x, 0), np.zeros((0, 2)))
-    assert zoo.zeros(0, 2).prod(0).tolist() == [1.0, 1.0]
+def test_prod_noncontiguous_0d_empty(device):
+    check_grad(lambda x: zoo.prod(T(x), 1), _with_zeros(3, 4, zeros=((1, 2),)), device=device)
+    check_grad(lambda x: zoo.prod(x), np.array(1.5), device=device)
+    check_grad(lambda x: zoo.prod(x, 0), np.array(1.5), device=device)
+    check_grad(lambda x: zoo.prod(x, 0), np.zeros((0, 2)), device=device)
+    assert zoo.zeros(0, 2, device=device).prod(0).tolist() == [1.0, 1.0]
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("zeros", [(), ((0, 1),), ((0, 1), (0, 2))])
-def test_prod_vs_torch(zeros):
+def test_prod_vs_torch(zeros, device):
     torch = torch_or_skip()
     a = _with_zeros(2, 4, zeros=zeros).astype(np.float32)
-    compare_with_torch(lambda x: zoo.prod(x), lambda x: torch.prod(x), a)
-    compare_with_torch(lambda x: zoo.prod(x, 1), lambda x: torch.prod(x, 1), a)
-    compare_with_torch(lambda x: x.prod(0, True), lambda x: x.prod(0, True), a)
-    compare_with_torch(lambda x: x.prod(1, dtype=zoo.float64), lambda x: x.prod(1, dtype=torch.float64), a)
+    compare_with_torch(lambda x: zoo.prod(x), lambda x: torch.prod(x), a, device=device)
+    compare_with_torch(lambda x: zoo.prod(x, 1), lambda x: torch.prod(x, 1), a, device=device)
+    compare_with_torch(lambda x: x.prod(0, True), lambda x: x.prod(0, True), a, device=device)
+    compare_with_torch(lambda x: x.prod(1, dtype=zoo.float64), lambda x: x.prod(1, dtype=torch.float64), a,
+                       device=device)
 
 
 def test_prod_dim_must_be_int():
@@ -170,14 +172,14 @@ def test_var_std_grad(op, kw, device):
 
 
 @pytest.mark.parametrize("op", ["var_mean", "std_mean"])
-def test_var_std_mean_grad(op):
-    check_grad(lambda x: getattr(zoo, op)(x, 1, keepdim=True), arr(3, 4))
-    check_grad(lambda x: getattr(zoo, op)(x, correction=0), arr(3, 4))
+def test_var_std_mean_grad(op, device):
+    check_grad(lambda x: getattr(zoo, op)(x, 1, keepdim=True), arr(3, 4), device=device)
+    check_grad(lambda x: getattr(zoo, op)(x, correction=0), arr(3, 4), device=device)
 
 
-def test_var_std_noncontiguous():
-    check_grad(lambda x: zoo.var(T(x), 0), arr(3, 4))
-    check_grad(lambda x: zoo.std(T(x), 1, keepdim=True), arr(3, 4))
+def test_var_std_noncontiguous(device):
+    check_grad(lambda x: zoo.var(T(x), 0), arr(3, 4), device=device)
+    check_grad(lambda x: zoo.std(T(x), 1, keepdim=True), arr(3, 4), device=device)
 
 
 @pytest.mark.oracle
@@ -190,27 +192,27 @@ def test_var_std_vs_torch(op, kw, device):
 
 
 @pytest.mark.oracle
-def test_var_positional_forms_vs_torch():
+def test_var_positional_forms_vs_torch(device):
     torch = torch_or_skip()
     a = arr(3, 4, dtype=np.float32)
-    compare_with_torch(lambda x: x.var(0, False), lambda x: x.var(0, False), a)
-    compare_with_torch(lambda x: x.std(False), lambda x: x.std(False), a)
-    compare_with_torch(lambda x: zoo.std(x, 1, True, True), lambda x: torch.std(x, 1, True, True), a)
+    compare_with_torch(lambda x: x.var(0, False), lambda x: x.var(0, False), a, device=device)
+    compare_with_torch(lambda x: x.std(False), lambda x: x.std(False), a, device=device)
+    compare_with_torch(lambda x: zoo.std(x, 1, True, True), lambda x: torch.std(x, 1, True, True), a, device=device)
 
 
 @pytest.mark.oracle
-def test_std_of_constant_has_zero_grad():
+def test_std_of_constant_has_zero_grad(device):
     torch_or_skip()
-    compare_with_torch(lambda x: x.std(1), lambda x: x.std(1), np.ones((2, 3), np.float32))
-    compare_with_torch(lambda x: x.std(), lambda x: x.std(), np.full(4, 2.0, np.float32))
+    compare_with_torch(lambda x: x.std(1), lambda x: x.std(1), np.ones((2, 3), np.float32), device=device)
+    compare_with_torch(lambda x: x.std(), lambda x: x.std(), np.full(4, 2.0, np.float32), device=device)
 
 
-def test_var_dof_warning_and_nan():
+def test_var_dof_warning_and_nan(device):
     with pytest.warns(UserWarning, match="degrees of freedom"):
-        v = zoo.tensor([1.0]).var()
+        v = zoo.tensor([1.0], device=device).var()
     assert math.isnan(v.item())
     with pytest.warns(UserWarning):
-        assert math.isnan(zoo.zeros(0).var().item())
+        assert math.isnan(zoo.zeros(0, device=device).var().item())
 
 
 def test_var_errors():
@@ -245,16 +247,16 @@ def test_amax_amin_grad(op, device):
     check_grad(lambda x: f(x, 0), np.array(0.5), device=device)
 
 
-def test_amax_ties_share_gradient():
-    x = zoo.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
+def test_amax_ties_share_gradient(device):
+    x = zoo.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True, device=device)
     zoo.amax(x, 1).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
-    y = zoo.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    np.testing.assert_allclose(to_numpy(x.grad), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    y = zoo.tensor([1.0, 3.0, 3.0], requires_grad=True, device=device)
     y.max().backward()
-    np.testing.assert_allclose(y.grad.numpy(), [0, 0.5, 0.5])
-    z = zoo.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    np.testing.assert_allclose(to_numpy(y.grad), [0, 0.5, 0.5])
+    z = zoo.tensor([1.0, 3.0, 3.0], requires_grad=True, device=device)
     z.max(0).values.backward()  # with dim: the whole gradient goes to the returned index
-    np.testing.assert_allclose(z.grad.numpy(), [0, 1, 0])
+    np.testing.assert_allclose(to_numpy(z.grad), [0, 1, 0])
 
 
 @pytest.mark.oracle
@@ -270,44 +272,44 @@ def test_max_min_dim_vs_torch(op, dim, keepdim, device):
 
 
 @pytest.mark.oracle
-def test_max_min_ties_and_full_vs_torch():
+def test_max_min_ties_and_full_vs_torch(device):
     torch = torch_or_skip()
     a = np.array([[1, 3, 3, 0], [2, 2, 2, 2], [5, 1, 5, 5]], np.float32)
     for op in ("max", "min", "amax", "amin"):
-        compare_with_torch(lambda x: getattr(x, op)(), lambda x: getattr(x, op)(), a)
+        compare_with_torch(lambda x: getattr(x, op)(), lambda x: getattr(x, op)(), a, device=device)
     for op in ("amax", "amin"):
-        compare_with_torch(lambda x: getattr(zoo, op)(x, 1), lambda x: getattr(torch, op)(x, 1), a)
+        compare_with_torch(lambda x: getattr(zoo, op)(x, 1), lambda x: getattr(torch, op)(x, 1), a, device=device)
         compare_with_torch(lambda x: getattr(zoo, op)(x, (0, 1), True), lambda x: getattr(torch, op)(x, (0, 1), True),
-                           a)
-    compare_with_torch(lambda x: x.max(1), lambda x: x.max(1), a)
-    compare_with_torch(lambda x: x.min(0), lambda x: x.min(0), a)
+                           a, device=device)
+    compare_with_torch(lambda x: x.max(1), lambda x: x.max(1), a, device=device)
+    compare_with_torch(lambda x: x.min(0), lambda x: x.min(0), a, device=device)
 
 
 @pytest.mark.oracle
-def test_max_min_other_tensor_vs_torch():
+def test_max_min_other_tensor_vs_torch(device):
     torch = torch_or_skip()
     a, b = arr(3, 4, dtype=np.float32), arr(4, seed=1, dtype=np.float32)
-    compare_with_torch(lambda x, y: zoo.max(x, y), lambda x, y: torch.max(x, y), a, b)
-    compare_with_torch(lambda x, y: x.min(y), lambda x, y: x.min(y), a, b)
+    compare_with_torch(lambda x, y: zoo.max(x, y), lambda x, y: torch.max(x, y), a, b, device=device)
+    compare_with_torch(lambda x, y: x.min(y), lambda x, y: x.min(y), a, b, device=device)
 
 
-def test_max_named_tuple():
-    r = zoo.tensor([[1.0, 5.0], [7.0, 2.0]]).max(1)
+def test_max_named_tuple(device):
+    r = zoo.tensor([[1.0, 5.0], [7.0, 2.0]], device=device).max(1)
     assert r.values.tolist() == [5.0, 7.0] and r.indices.tolist() == [1, 0]
-    values, indices = zoo.min(zoo.tensor([[1.0, 5.0], [7.0, 2.0]]), 0)
+    values, indices = zoo.min(zoo.tensor([[1.0, 5.0], [7.0, 2.0]], device=device), 0)
     assert values.tolist() == [1.0, 2.0] and indices.tolist() == [0, 1]
     assert type(r).__name__ == "max"
 
 
-def test_max_nan_propagates():
-    x = zoo.tensor([1.0, float("nan"), 3.0])
+def test_max_nan_propagates(device):
+    x = zoo.tensor([1.0, float("nan"), 3.0], device=device)
     assert math.isnan(x.max().item())
     r = x.max(0)
     assert math.isnan(r.values.item()) and r.indices.item() == 1
 
 
-def test_max_integer_tensors():
-    x = zoo.tensor([[3, 1, 2], [0, 5, 5]])
+def test_max_integer_tensors(device):
+    x = zoo.tensor([[3, 1, 2], [0, 5, 5]], device=device)
     assert x.max().item() == 5 and x.max().dtype is zoo.int64
     r = x.max(1)
     assert r.values.tolist() == [3, 5] and r.indices.tolist() == [0, 1]
@@ -316,29 +318,31 @@ def test_max_integer_tensors():
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
-def test_argmax_argmin_vs_torch(op):
+def test_argmax_argmin_vs_torch(op, device):
     torch = torch_or_skip()
     a = arr(3, 4, 5, dtype=np.float32)
     for kw in (dict(), dict(keepdim=True), dict(dim=1), dict(dim=-1, keepdim=True), dict(dim=0)):
-        compare_with_torch(lambda x: getattr(zoo, op)(x, **kw), lambda x: getattr(torch, op)(x, **kw), a, grad=False)
+        compare_with_torch(lambda x: getattr(zoo, op)(x, **kw), lambda x: getattr(torch, op)(x, **kw), a, grad=False,
+                           device=device)
     compare_with_torch(lambda x: getattr(x, op)(0), lambda x: getattr(x, op)(0), np.array(2.0, np.float32),
-                       grad=False)
+                       grad=False, device=device)
     ties = np.array([[1, 3, 3], [2, 2, 2]], np.float32)
-    compare_with_torch(lambda x: getattr(x, op)(1), lambda x: getattr(x, op)(1), ties, grad=False)
+    compare_with_torch(lambda x: getattr(x, op)(1), lambda x: getattr(x, op)(1), ties, grad=False, device=device)
 
 
 @pytest.mark.oracle
-def test_aminmax_vs_torch():
+def test_aminmax_vs_torch(device):
     torch = torch_or_skip()
     a = np.array([[1, 3, 3, 0], [2, 2, 2, 2], [5, 1, 5, 5]], np.float32)
-    compare_with_torch(lambda x: zoo.aminmax(x), lambda x: torch.aminmax(x), a)
-    compare_with_torch(lambda x: x.aminmax(dim=1, keepdim=True), lambda x: x.aminmax(dim=1, keepdim=True), a)
-    r = zoo.aminmax(zoo.tensor(a), dim=0)
+    compare_with_torch(lambda x: zoo.aminmax(x), lambda x: torch.aminmax(x), a, device=device)
+    compare_with_torch(lambda x: x.aminmax(dim=1, keepdim=True), lambda x: x.aminmax(dim=1, keepdim=True), a,
+                       device=device)
+    r = zoo.aminmax(zoo.tensor(a, device=device), dim=0)
     assert r.min.tolist() == [1, 1, 2, 0] and r.max.tolist() == [5, 3, 5, 5]
 
 
-def test_aminmax_grad():
-    check_grad(lambda x: zoo.aminmax(x, dim=1), arr(3, 4))
+def test_aminmax_grad(device):
+    check_grad(lambda x: zoo.aminmax(x, dim=1), arr(3, 4), device=device)
 
 
 def test_empty_max_min_errors():
@@ -386,10 +390,10 @@ def test_logsumexp_vs_torch_and_stable(device):
                        device=device, grad=False)
 
 
-def test_logsumexp_empty_and_int():
-    check_grad(lambda x: zoo.logsumexp(x, 0), np.zeros((0, 2)))
-    assert zoo.logsumexp(zoo.zeros(0, 2), 0).tolist() == [-math.inf, -math.inf]
-    np.testing.assert_allclose(zoo.logsumexp(zoo.tensor([0, 0]), 0).item(), math.log(2), rtol=1e-6)
+def test_logsumexp_empty_and_int(device):
+    check_grad(lambda x: zoo.logsumexp(x, 0), np.zeros((0, 2)), device=device)
+    assert zoo.logsumexp(zoo.zeros(0, 2, device=device), 0).tolist() == [-math.inf, -math.inf]
+    np.testing.assert_allclose(zoo.logsumexp(zoo.tensor([0, 0], device=device), 0).item(), math.log(2), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -409,11 +413,11 @@ def test_cumprod_grad(zeros, dim, device):
     check_grad(lambda x: zoo.cumprod(x, dim), _with_zeros(3, 4, zeros=zeros), device=device)
 
 
-def test_cum_0d_and_empty():
+def test_cum_0d_and_empty(device):
     for f in (zoo.cumsum, zoo.cumprod):
-        check_grad(lambda x: f(x, 0), np.array(1.5))
-        check_grad(lambda x: f(x, 0), np.zeros((0, 3)))
-        check_grad(lambda x: f(T(x), 1), _with_zeros(4, 3, zeros=((1, 1),)))
+        check_grad(lambda x: f(x, 0), np.array(1.5), device=device)
+        check_grad(lambda x: f(x, 0), np.zeros((0, 3)), device=device)
+        check_grad(lambda x: f(T(x), 1), _with_zeros(4, 3, zeros=((1, 1),)), device=device)
 
 
 @pytest.mark.oracle
@@ -431,8 +435,8 @@ def test_cumsum_cumprod_vs_torch(zeros, device):
     compare_with_torch(lambda x: x.cumsum(0), lambda x: x.cumsum(0), np.array([True, False, True]), device=device)
 
 
-def test_cumsum_inplace():
-    x = zoo.tensor([1.0, 2.0, 3.0])
+def test_cumsum_inplace(device):
+    x = zoo.tensor([1.0, 2.0, 3.0], device=device)
     x.cumsum_(0)
     assert x.tolist() == [1.0, 3.0, 6.0]
 
@@ -465,24 +469,25 @@ def test_norm_vs_torch(kw, device):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("p", [2, 1, 3, 0.5, float("inf")])
-def test_norm_at_zero_vs_torch(p):
+def test_norm_at_zero_vs_torch(p, device):
     torch_or_skip()
     z = np.array([[0.0, 0.0, 0.0], [0.0, 2.0, -2.0]], np.float32)
-    compare_with_torch(lambda x: x.norm(p, dim=1), lambda x: x.norm(p, dim=1), z)
-    compare_with_torch(lambda x: x.norm(p), lambda x: x.norm(p), z)
+    compare_with_torch(lambda x: x.norm(p, dim=1), lambda x: x.norm(p, dim=1), z, device=device)
+    compare_with_torch(lambda x: x.norm(p), lambda x: x.norm(p), z, device=device)
 
 
-def test_norm_p2_zero_gradient_is_zero():
-    x = zoo.zeros(3, requires_grad=True)
+def test_norm_p2_zero_gradient_is_zero(device):
+    x = zoo.zeros(3, requires_grad=True, device=device)
     x.norm().backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.oracle
-def test_norm_dtype_vs_torch():
+def test_norm_dtype_vs_torch(device):
     torch = torch_or_skip()
     compare_with_torch(lambda x: zoo.norm(x, 2, 0, True, dtype=zoo.float64),
-                       lambda x: torch.norm(x, 2, 0, True, dtype=torch.float64), arr(3, 4, dtype=np.float32))
+                       lambda x: torch.norm(x, 2, 0, True, dtype=torch.float64), arr(3, 4, dtype=np.float32),
+                       device=device)
 
 
 def test_norm_errors():
