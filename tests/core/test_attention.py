@@ -38,13 +38,14 @@ def test_sdpa_grad(case, device):
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sdpa_vs_torch(case, dtype):
+def test_sdpa_vs_torch(case, dtype, device):
     torch = torch_or_skip()
     qs, ks, vs, kw = CASES[case]
     tol = dict(atol=1e-5, rtol=1e-4) if dtype == np.float32 else {}
     compare_with_torch(lambda q, k, v: sdpa(q, k, v, **kw),
                        lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
-        q, k, v, **kw), arr(*qs, dtype=dtype), arr(*ks, seed=1, dtype=dtype), arr(*vs, seed=2, dtype=dtype), **tol)
+        q, k, v, **kw), arr(*qs, dtype=dtype), arr(*ks, seed=1, dtype=dtype), arr(*vs, seed=2, dtype=dtype), **tol,
+        device=device)
 
 
 MASKS = {  # query, key, value and mask shapes
@@ -58,21 +59,22 @@ MASKS = {  # query, key, value and mask shapes
 
 @pytest.mark.parametrize("kind", ["bool", "bool_full_row", "float"])
 @pytest.mark.parametrize("case", list(MASKS))
-def test_sdpa_mask_grad(case, kind):
+def test_sdpa_mask_grad(case, kind, device):
     qs, ks, vs, ms = MASKS[case]
     gqa = case.startswith("gqa")
     arrays = [arr(*qs), arr(*ks, seed=1), arr(*vs, seed=2)]
     if kind == "float":  # the additive mask is differentiable too
-        check_grad(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa), *arrays, arr(*ms, seed=3))
+        check_grad(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa), *arrays, arr(*ms, seed=3),
+                   device=device)
     else:
-        m = zoo.tensor(bool_mask(*ms, full_row=kind == "bool_full_row"))
-        check_grad(lambda q, k, v: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa), *arrays)
+        m = zoo.tensor(bool_mask(*ms, full_row=kind == "bool_full_row"), device=device)
+        check_grad(lambda q, k, v: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa), *arrays, device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("kind", ["bool", "bool_full_row", "float", "float_full_row"])
 @pytest.mark.parametrize("case", list(MASKS))
-def test_sdpa_mask_vs_torch(case, kind):
+def test_sdpa_mask_vs_torch(case, kind, device):
     torch = torch_or_skip()
     qs, ks, vs, ms = MASKS[case]
     gqa = case.startswith("gqa")
@@ -84,18 +86,19 @@ def test_sdpa_mask_vs_torch(case, kind):
             m[..., 1, :] = -np.inf
     compare_with_torch(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, enable_gqa=gqa),
            lambda q, k, v, m: torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=gqa),
-           arr(*qs), arr(*ks, seed=1), arr(*vs, seed=2), m)
+           arr(*qs), arr(*ks, seed=1), arr(*vs, seed=2), m, device=device)
 
 
-def test_sdpa_fully_masked_row_is_zero():
+def test_sdpa_fully_masked_row_is_zero(device):
     m = np.ones((3, 5), bool)
     m[1] = False
-    q, k, v = (zoo.tensor(arr(2, 3, 4), requires_grad=True), zoo.tensor(arr(2, 5, 4, seed=1), requires_grad=True),
-               zoo.tensor(arr(2, 5, 3, seed=2), requires_grad=True))
-    out = sdpa(q, k, v, attn_mask=zoo.tensor(m))
-    assert np.all(out.detach().numpy()[:, 1] == 0) and np.isfinite(out.detach().numpy()).all()
-    out.backward(zoo.tensor(np.ones((2, 3, 3))))
-    assert np.all(q.grad.numpy()[:, 1] == 0) and np.isfinite(k.grad.numpy()).all()
+    q, k, v = (zoo.tensor(arr(2, 3, 4), requires_grad=True, device=device),
+               zoo.tensor(arr(2, 5, 4, seed=1), requires_grad=True, device=device),
+               zoo.tensor(arr(2, 5, 3, seed=2), requires_grad=True, device=device))
+    out = sdpa(q, k, v, attn_mask=zoo.tensor(m, device=device))
+    assert np.all(to_numpy(out)[:, 1] == 0) and np.isfinite(to_numpy(out)).all()
+    out.backward(zoo.tensor(np.ones((2, 3, 3)), device=device))
+    assert np.all(to_numpy(q.grad)[:, 1] == 0) and np.isfinite(to_numpy(k.grad)).all()
 
 
 def test_sdpa_keeps_float32_and_non_contiguous():
@@ -114,10 +117,12 @@ def test_sdpa_keeps_float32_and_non_contiguous():
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
-def test_sdpa_empty():
-    out = sdpa(zoo.tensor(arr(2, 3, 4)), zoo.tensor(arr(2, 0, 4)), zoo.tensor(arr(2, 0, 2)))
-    assert out.shape == (2, 3, 2) and not out.detach().numpy().any()
-    assert sdpa(zoo.tensor(arr(0, 3, 4)), zoo.tensor(arr(0, 5, 4)), zoo.tensor(arr(0, 5, 2))).shape == (0, 3, 2)
+def test_sdpa_empty(device):
+    out = sdpa(zoo.tensor(arr(2, 3, 4), device=device), zoo.tensor(arr(2, 0, 4), device=device),
+               zoo.tensor(arr(2, 0, 2), device=device))
+    assert out.shape == (2, 3, 2) and not to_numpy(out).any()
+    assert sdpa(zoo.tensor(arr(0, 3, 4), device=device), zoo.tensor(arr(0, 5, 4), device=device),
+                zoo.tensor(arr(0, 5, 2), device=device)).shape == (0, 3, 2)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -141,11 +146,11 @@ def test_sdpa_dropout_statistics_and_seed(device):
     assert not to_numpy(sdpa(q, k, v, dropout_p=1.0)).any()
 
 
-def test_sdpa_dropout_grad():
+def test_sdpa_dropout_grad(device):
     def f(q, k, v, m):
         zoo.manual_seed(3)  # the same dropout mask on every evaluation
         return sdpa(q, k, v, attn_mask=m, dropout_p=0.4)
-    check_grad(f, arr(2, 3, 4), arr(2, 5, 4, seed=1), arr(2, 5, 3, seed=2), arr(3, 5, seed=3))
+    check_grad(f, arr(2, 3, 4), arr(2, 5, 4, seed=1), arr(2, 5, 3, seed=2), arr(3, 5, seed=3), device=device)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch, leaf
+from helpers import arr, check_grad, compare_with_torch, leaf, to_numpy
 
 import zoo
 from zoo.nn.functional import one_hot
@@ -51,29 +51,31 @@ def test_getitem_grad(name, index, device):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("name,index", GETITEM, ids=[c[0] for c in GETITEM])
-def test_getitem_vs_torch(name, index):
+def test_getitem_vs_torch(name, index, device):
     torch = pytest.importorskip("torch")
     zi, ti = index(zoo), index(torch)
-    compare_with_torch(lambda x: x[zi], lambda x: x[ti], arr(3, 4, 5))
+    zi = tuple(zoo.tensor(i._data, device=device) if isinstance(i, zoo.Tensor) else i for i in zi)
+    compare_with_torch(lambda x: x[zi], lambda x: x[ti], arr(3, 4, 5), device=device)
 
 
-def test_getitem_noncontiguous_and_0d():
-    check_grad(lambda x: x.t()[[0, 0, 2], 1:], arr(3, 4))
-    check_grad(lambda x: x.transpose(0, 2)[..., zoo.tensor([True, False])], arr(2, 3, 2))
-    check_grad(lambda x: x[()], arr())
-    check_grad(lambda x: x[None], arr())
-    check_grad(lambda x: x[...], arr())
-    check_grad(lambda x: x[True], arr())
+def test_getitem_noncontiguous_and_0d(device):
+    check_grad(lambda x: x.t()[[0, 0, 2], 1:], arr(3, 4), device=device)
+    check_grad(lambda x: x.transpose(0, 2)[..., zoo.tensor([True, False], device=device)], arr(2, 3, 2),
+               device=device)
+    check_grad(lambda x: x[()], arr(), device=device)
+    check_grad(lambda x: x[None], arr(), device=device)
+    check_grad(lambda x: x[...], arr(), device=device)
+    check_grad(lambda x: x[True], arr(), device=device)
 
 
-def test_getitem_duplicates_accumulate():
-    x = leaf(np.arange(4.0))
+def test_getitem_duplicates_accumulate(device):
+    x = leaf(np.arange(4.0), device=device)
     x[[1, 1, 3, 1]].sum().backward()
     assert x.grad.tolist() == [0, 3, 0, 1]
 
 
-def test_basic_index_is_view_advanced_is_copy():
-    x = zoo.zeros(3, 4)
+def test_basic_index_is_view_advanced_is_copy(device):
+    x = zoo.zeros(3, 4, device=device)
     v = x[1:, ::2]
     assert v._base is x
     v.add_(1)
@@ -122,11 +124,13 @@ def test_setitem_grad_nonleaf(name, index, vshape, device):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("name,index,vshape", SETITEM, ids=[c[0] for c in SETITEM])
-def test_setitem_vs_torch(name, index, vshape):
+def test_setitem_vs_torch(name, index, vshape, device):
     torch = pytest.importorskip("torch")
 
     def build(M):
         idx = index(M)
+        if M is zoo:
+            idx = tuple(zoo.tensor(i._data, device=device) if isinstance(i, zoo.Tensor) else i for i in idx)
 
         def f(x, v):
             y = x * 1.0
@@ -134,16 +138,16 @@ def test_setitem_vs_torch(name, index, vshape):
             return y
         return f
     v = arr(*(vshape or ()), seed=1)
-    compare_with_torch(build(zoo), build(torch), arr(3, 4, 5), v)
+    compare_with_torch(build(zoo), build(torch), arr(3, 4, 5), v, device=device)
 
 
-def test_setitem_value_no_grad_and_leaf_gets_history():
-    x = leaf(arr(3))
-    y = zoo.zeros(3, dtype=zoo.float64)
+def test_setitem_value_no_grad_and_leaf_gets_history(device):
+    x = leaf(arr(3), device=device)
+    y = zoo.zeros(3, dtype=zoo.float64, device=device)
     y[1] = x[0] * 3  # y does not require grad; the value does
     assert y.requires_grad and y.grad_fn is not None
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [3, 0, 0])
+    np.testing.assert_allclose(to_numpy(x.grad), [3, 0, 0])
 
 
 def test_setitem_without_grad_writes_in_place(device):
@@ -161,8 +165,8 @@ def test_setitem_without_grad_writes_in_place(device):
     assert w[0].item() == 0 and w.grad_fn is None
 
 
-def test_setitem_through_view_is_seen_by_base():
-    x = zoo.zeros(3, 4)
+def test_setitem_through_view_is_seen_by_base(device):
+    x = zoo.zeros(3, 4, device=device)
     x.t()[1] = 1.0
     x[2][1:3] = 5.0
     assert x.tolist() == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 5, 5, 0]]
@@ -192,20 +196,22 @@ def test_setitem_errors():
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("acc", [False, True])
-def test_index_put_vs_torch(acc):
+def test_index_put_vs_torch(acc, device):
     torch = pytest.importorskip("torch")
     idx = [0, 2, 0] if acc else [0, 2, 3]  # duplicates only where the result is defined
-    compare_with_torch(lambda a, b: zoo.index_put(a, (zoo.tensor(idx),), b, accumulate=acc),
+    compare_with_torch(lambda a, b: zoo.index_put(a, (zoo.tensor(idx, device=device),), b, accumulate=acc),
                        lambda a, b: torch.index_put(a, (torch.tensor(idx),), b, accumulate=acc),
-                       arr(4, 3), arr(3, 3, seed=1))
+                       arr(4, 3), arr(3, 3, seed=1), device=device)
 
 
-def test_index_put_grad_and_inplace():
-    check_grad(lambda a, b: a.index_put((zoo.tensor([0, 2, 0]), zoo.tensor([1, 1, 1])), b, accumulate=True),
-               arr(4, 3), arr(3, seed=2))
-    check_grad(lambda a, b: zoo.index_put(a, (zoo.tensor([0, 2]),), b), arr(4, 3), arr(3, seed=2))
-    y = zoo.zeros(3)
-    y.index_put_((zoo.tensor([1, 1]),), zoo.tensor(2.0), accumulate=True)
+def test_index_put_grad_and_inplace(device):
+    check_grad(lambda a, b: a.index_put((zoo.tensor([0, 2, 0], device=device), zoo.tensor([1, 1, 1], device=device)),
+                                        b, accumulate=True),
+               arr(4, 3), arr(3, seed=2), device=device)
+    check_grad(lambda a, b: zoo.index_put(a, (zoo.tensor([0, 2], device=device),), b), arr(4, 3), arr(3, seed=2),
+               device=device)
+    y = zoo.zeros(3, device=device)
+    y.index_put_((zoo.tensor([1, 1], device=device),), zoo.tensor(2.0, device=device), accumulate=True)
     assert y.tolist() == [0, 4, 0]
 
 
@@ -256,34 +262,37 @@ def test_funcs_grad(name, build, shapes, device):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("name,build,shapes", FUNCS, ids=[c[0] for c in FUNCS])
-def test_funcs_vs_torch(name, build, shapes):
+def test_funcs_vs_torch(name, build, shapes, device):
     torch = pytest.importorskip("torch")
     arrays = [arr(*s, seed=i, dtype=np.float32) for i, s in enumerate(shapes)]
-    compare_with_torch(build(zoo, "cpu"), build(torch, "cpu"), *arrays)
+    compare_with_torch(build(zoo, device), build(torch, "cpu"), *arrays, device=device)
 
 
-def test_scatter_src_larger_than_index_grad():
+def test_scatter_src_larger_than_index_grad(device):
     # only the leading index.shape block of src is used; the rest gets zero gradient
-    check_grad(lambda x, s: x.scatter(0, zoo.tensor([[1, 0]]), s), arr(2, 3), arr(2, 4, seed=1))
-    check_grad(lambda x, s: x.scatter_add(0, zoo.tensor([[1, 1]]), s), arr(2, 3), arr(2, 4, seed=1))
+    check_grad(lambda x, s: x.scatter(0, zoo.tensor([[1, 0]], device=device), s), arr(2, 3), arr(2, 4, seed=1),
+               device=device)
+    check_grad(lambda x, s: x.scatter_add(0, zoo.tensor([[1, 1]], device=device), s), arr(2, 3), arr(2, 4, seed=1),
+               device=device)
 
 
-def test_inplace_variants():
-    x = zoo.zeros(2, 3)
-    x.masked_fill_(zoo.tensor([True, False, True]), 1.0)
-    x.scatter_(0, zoo.tensor([[1, 1, 1]]), zoo.full((1, 3), 7.0))
-    x.scatter_add_(1, zoo.tensor([[0, 0]]), zoo.ones(1, 2))
-    x.index_add_(1, zoo.tensor([2]), zoo.ones(2, 1))
+def test_inplace_variants(device):
+    x = zoo.zeros(2, 3, device=device)
+    x.masked_fill_(zoo.tensor([True, False, True], device=device), 1.0)
+    x.scatter_(0, zoo.tensor([[1, 1, 1]], device=device), zoo.full((1, 3), 7.0, device=device))
+    x.scatter_add_(1, zoo.tensor([[0, 0]], device=device), zoo.ones(1, 2, device=device))
+    x.index_add_(1, zoo.tensor([2], device=device), zoo.ones(2, 1, device=device))
     assert x.tolist() == [[3, 0, 2], [7, 7, 8]] and x._version == 4
-    x.scatter_(1, zoo.tensor([[0]]), 5.0, reduce="add")
+    x.scatter_(1, zoo.tensor([[0]], device=device), 5.0, reduce="add")
     assert x[0, 0].item() == 8
     with pytest.raises(RuntimeError, match="mask"):
         zoo.zeros(3).masked_fill_(zoo.ones(2, 3, dtype=zoo.bool), 1.0)
 
 
-def test_masked_fill_grad_to_value_and_int_cast():
-    check_grad(lambda x, v: x.masked_fill(x > 0, v), arr(3, 4), arr(seed=1))
-    assert zoo.tensor([1, 2]).masked_fill(zoo.tensor([True, False]), 3.7).tolist() == [3, 2]
+def test_masked_fill_grad_to_value_and_int_cast(device):
+    check_grad(lambda x, v: x.masked_fill(x > 0, v), arr(3, 4), arr(seed=1), device=device)
+    x = zoo.tensor([1, 2], device=device)
+    assert x.masked_fill(zoo.tensor([True, False], device=device), 3.7).tolist() == [3, 2]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -292,20 +301,20 @@ def test_masked_fill_grad_to_value_and_int_cast():
 
 
 @pytest.mark.oracle
-def test_nonzero_family_vs_torch():
+def test_nonzero_family_vs_torch(device):
     torch = pytest.importorskip("torch")
     a = np.array([[0, 1.5, 0], [2, 0, -1]], dtype=np.float32)
     for x in (a, a[0], np.float32(3.0), np.float32(0.0), np.zeros((0, 2), np.float32)):
         x = np.asarray(x)
-        zt, tt = zoo.tensor(x), torch.tensor(x)
-        compare_with_torch(lambda t: t.nonzero(), lambda t: t.nonzero(), x, grad=False)
-        compare_with_torch(zoo.argwhere, torch.argwhere, x, grad=False)
+        zt, tt = zoo.tensor(x, device=device), torch.tensor(x)
+        compare_with_torch(lambda t: t.nonzero(), lambda t: t.nonzero(), x, grad=False, device=device)
+        compare_with_torch(zoo.argwhere, torch.argwhere, x, grad=False, device=device)
         got, want = zoo.nonzero(zt, as_tuple=True), torch.nonzero(tt, as_tuple=True)
         assert len(got) == len(want)
         for g, w in zip(got, want):
-            np.testing.assert_array_equal(g.numpy(), w.numpy())
+            np.testing.assert_array_equal(to_numpy(g), to_numpy(w))
             assert g.dtype == zoo.int64
-    rows, cols = zoo.where(zoo.tensor(a) > 0)
+    rows, cols = zoo.where(zoo.tensor(a, device=device) > 0)
     assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
 
 
@@ -316,14 +325,14 @@ def test_one_hot_public():
 
 
 @pytest.mark.oracle
-def test_one_hot():
+def test_one_hot(device):
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
     for labels, n in (([[0, 2], [1, 2]], -1), ([3, 0], 5), ([], 4)):
-        got = one_hot(zoo.tensor(labels, dtype=zoo.int64), n)
+        got = one_hot(zoo.tensor(labels, dtype=zoo.int64, device=device), n)
         want = F.one_hot(torch.tensor(labels, dtype=torch.int64), n)
         assert got.dtype == zoo.int64 and got.shape == tuple(want.shape)
-        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        np.testing.assert_array_equal(to_numpy(got), to_numpy(want))
     with pytest.raises(RuntimeError, match="non-negative"):
         one_hot(zoo.tensor([-1, 0]))
     with pytest.raises(RuntimeError, match="smaller than num_classes"):

@@ -100,8 +100,8 @@ def test_inplace_and_views_vs_torch(case):
         np.testing.assert_allclose(z, t, rtol=1e-12)
 
 
-def test_view_history_is_rebased_after_base_inplace():
-    a = zoo.tensor([1.0, 2.0, 3.0], requires_grad=True)
+def test_view_history_is_rebased_after_base_inplace(device):
+    a = zoo.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
     b = a * 1
     v = b[0:2]
     b.mul_(3)
@@ -109,9 +109,9 @@ def test_view_history_is_rebased_after_base_inplace():
     assert a.grad.tolist() == [3.0, 3.0, 0.0]
 
 
-def test_view_of_tensor_without_grad_picks_up_history():
-    w = zoo.tensor([1.0, 2.0], requires_grad=True)
-    buf = zoo.zeros(3)
+def test_view_of_tensor_without_grad_picks_up_history(device):
+    w = zoo.tensor([1.0, 2.0], requires_grad=True, device=device)
+    buf = zoo.zeros(3, device=device)
     v = buf[1:]
     buf[:2].add_(w)
     assert v.requires_grad or (v * 1).requires_grad
@@ -127,7 +127,7 @@ def test_inplace_on_view_of_leaf_refused():
         x[0] = 2.0
 
 
-def test_inplace_on_view_larger_shapes():
+def test_inplace_on_view_larger_shapes(device):
     base = arr(4, 5, seed=1)
     upd = arr(5, 4, seed=2)[::2, 1:3]  # 3 x 2 block written through a transposed, strided view
 
@@ -137,7 +137,7 @@ def test_inplace_on_view_larger_shapes():
         y[1:, ::2] += u.sum()
         return y * x
 
-    check_grad(f, base, np.ascontiguousarray(upd))
+    check_grad(f, base, np.ascontiguousarray(upd), device=device)
 
 
 def test_inplace_method_names():

@@ -1,7 +1,7 @@
 """Matrix products: gradchecks for every shape case, PyTorch oracles (forward + backward), dtypes, errors."""
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_with_torch, swap_last as T, torch_or_skip
+from helpers import arr, check_grad, compare_with_torch, swap_last as T, torch_or_skip, to_numpy
 
 import zoo
 
@@ -24,18 +24,19 @@ def test_matmul_grad(sa, sb, device):
     check_grad(lambda a, b: zoo.matmul(a, b), arr(*sa), arr(*sb, seed=1), device=device)
 
 
-def test_matmul_grad_noncontiguous():
-    check_grad(lambda a, b: T(a) @ b, arr(3, 2), arr(3, 4, seed=1))
-    check_grad(lambda a, b: a @ T(b), arr(2, 3), arr(4, 3, seed=1))
-    check_grad(lambda a, b: T(a) @ b, arr(2, 3, 2), arr(3, 4, seed=1))  # stacked, non-contiguous: no reshape trick
-    check_grad(lambda a, b: T(a) @ T(b), arr(2, 4, 3), arr(2, 2, 4, seed=1))
+def test_matmul_grad_noncontiguous(device):
+    check_grad(lambda a, b: T(a) @ b, arr(3, 2), arr(3, 4, seed=1), device=device)
+    check_grad(lambda a, b: a @ T(b), arr(2, 3), arr(4, 3, seed=1), device=device)
+    check_grad(lambda a, b: T(a) @ b, arr(2, 3, 2), arr(3, 4, seed=1),
+               device=device)  # stacked, non-contiguous: no reshape trick
+    check_grad(lambda a, b: T(a) @ T(b), arr(2, 4, 3), arr(2, 2, 4, seed=1), device=device)
 
 
-def test_matmul_grad_only_one_input():
-    a = zoo.tensor(arr(2, 3, 4), requires_grad=True)
-    b = zoo.tensor(arr(4, 5, seed=1))
+def test_matmul_grad_only_one_input(device):
+    a = zoo.tensor(arr(2, 3, 4), requires_grad=True, device=device)
+    b = zoo.tensor(arr(4, 5, seed=1), device=device)
     (a @ b).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), np.broadcast_to(b.numpy().sum(1), (2, 3, 4)))
+    np.testing.assert_allclose(to_numpy(a.grad), np.broadcast_to(to_numpy(b).sum(1), (2, 3, 4)))
     assert b.grad is None
 
 
@@ -49,16 +50,16 @@ def test_matmul_vs_torch(sa, sb, device):
 
 
 @pytest.mark.oracle
-def test_matmul_integers_vs_torch():
+def test_matmul_integers_vs_torch(device):
     torch = torch_or_skip()
     a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
-    compare_with_torch(zoo.matmul, torch.matmul, a, b)
-    compare_with_torch(zoo.matmul, torch.matmul, a.astype(np.int32)[None], b.astype(np.int32))
+    compare_with_torch(zoo.matmul, torch.matmul, a, b, device=device)
+    compare_with_torch(zoo.matmul, torch.matmul, a.astype(np.int32)[None], b.astype(np.int32), device=device)
 
 
-def test_matmul_keeps_float32():
-    a = zoo.tensor(arr(2, 3, 4, dtype=np.float32), requires_grad=True)
-    b = zoo.tensor(arr(4, 5, seed=1, dtype=np.float32), requires_grad=True)
+def test_matmul_keeps_float32(device):
+    a = zoo.tensor(arr(2, 3, 4, dtype=np.float32), requires_grad=True, device=device)
+    b = zoo.tensor(arr(4, 5, seed=1, dtype=np.float32), requires_grad=True, device=device)
     out = a @ b
     assert out.dtype is zoo.float32
     out.sum().backward()
@@ -123,10 +124,10 @@ def test_strict_products_vs_torch(device):
 
 
 @pytest.mark.oracle
-def test_outer_promotes_vs_torch():
+def test_outer_promotes_vs_torch(device):
     torch = torch_or_skip()
-    compare_with_torch(zoo.outer, torch.outer, np.arange(3), arr(2, dtype=np.float32))
-    compare_with_torch(zoo.outer, torch.outer, arr(3, dtype=np.float32), arr(2))
+    compare_with_torch(zoo.outer, torch.outer, np.arange(3), arr(2, dtype=np.float32), device=device)
+    compare_with_torch(zoo.outer, torch.outer, arr(3, dtype=np.float32), arr(2), device=device)
 
 
 def test_strict_product_errors():
@@ -209,10 +210,10 @@ def test_einsum_vs_torch(eq, shapes, device):
                        atol=1e-5)
 
 
-def test_einsum_noncontiguous_and_list_operands():
-    check_grad(lambda a, b: zoo.einsum("ij,jk->ik", [T(a), b]), arr(3, 2), arr(3, 4, seed=1))
-    check_grad(lambda a: zoo.einsum("ii->i", T(a)), arr(3, 3))
-    check_grad(lambda a, b: zoo.einsum("bij,bkj->bik", a, T(b)), arr(2, 2, 3), arr(2, 3, 4, seed=1))
+def test_einsum_noncontiguous_and_list_operands(device):
+    check_grad(lambda a, b: zoo.einsum("ij,jk->ik", [T(a), b]), arr(3, 2), arr(3, 4, seed=1), device=device)
+    check_grad(lambda a: zoo.einsum("ii->i", T(a)), arr(3, 3), device=device)
+    check_grad(lambda a, b: zoo.einsum("bij,bkj->bik", a, T(b)), arr(2, 2, 3), arr(2, 3, 4, seed=1), device=device)
 
 
 def test_einsum_output_owns_memory():
@@ -222,10 +223,10 @@ def test_einsum_output_owns_memory():
     assert x.numpy()[0, 0] != 100.0
 
 
-def test_einsum_keeps_float32():
-    a = zoo.tensor(arr(2, 3, dtype=np.float32), requires_grad=True)
-    b = zoo.tensor(arr(3, 4, seed=1, dtype=np.float32), requires_grad=True)
-    c = zoo.tensor(arr(4, dtype=np.float32), requires_grad=True)
+def test_einsum_keeps_float32(device):
+    a = zoo.tensor(arr(2, 3, dtype=np.float32), requires_grad=True, device=device)
+    b = zoo.tensor(arr(3, 4, seed=1, dtype=np.float32), requires_grad=True, device=device)
+    c = zoo.tensor(arr(4, dtype=np.float32), requires_grad=True, device=device)
     out = zoo.einsum("ij,jk,k->i", a, b, c)
     assert out.dtype is zoo.float32
     out.sum().backward()
@@ -282,9 +283,10 @@ def test_tensordot_vs_torch(sa, sb, dims, device):
                        arr(*sa, dtype=np.float32), arr(*sb, seed=1, dtype=np.float32), device=device, atol=1e-5)
 
 
-def test_tensordot_noncontiguous_and_tensor_dims():
-    check_grad(lambda a, b: zoo.tensordot(T(a), b, 1), arr(3, 2), arr(3, 4, seed=1))
-    out = zoo.tensordot(zoo.ones(2, 3, 4), zoo.ones(4, 3, 5), dims=zoo.tensor([[1], [1]]))
+def test_tensordot_noncontiguous_and_tensor_dims(device):
+    check_grad(lambda a, b: zoo.tensordot(T(a), b, 1), arr(3, 2), arr(3, 4, seed=1), device=device)
+    out = zoo.tensordot(zoo.ones(2, 3, 4, device=device), zoo.ones(4, 3, 5, device=device),
+                        dims=zoo.tensor([[1], [1]], device=device))
     assert out.shape == (2, 4, 4, 5)
 
 
@@ -325,9 +327,11 @@ def test_baddbmm_grad(kw, c_shape, device):
                device=device)
 
 
-def test_add_matmul_noncontiguous():
-    check_grad(lambda c, a, b: zoo.addmm(c, T(a), b, beta=0.5), arr(2, 4, seed=2), arr(3, 2), arr(3, 4, seed=1))
-    check_grad(lambda c, a, b: zoo.baddbmm(T(c), a, T(b)), arr(2, 4, 2, seed=2), arr(2, 2, 3), arr(2, 4, 3, seed=1))
+def test_add_matmul_noncontiguous(device):
+    check_grad(lambda c, a, b: zoo.addmm(c, T(a), b, beta=0.5), arr(2, 4, seed=2), arr(3, 2), arr(3, 4, seed=1),
+               device=device)
+    check_grad(lambda c, a, b: zoo.baddbmm(T(c), a, T(b)), arr(2, 4, 2, seed=2), arr(2, 2, 3),
+               arr(2, 4, 3, seed=1), device=device)
 
 
 @pytest.mark.oracle
@@ -345,19 +349,19 @@ def test_addmm_baddbmm_vs_torch(kw, device):
 
 
 @pytest.mark.oracle
-def test_addmm_beta_zero_ignores_nan():
+def test_addmm_beta_zero_ignores_nan(device):
     torch = torch_or_skip()
     c = np.full((2, 4), np.nan, np.float32)
     compare_with_torch(lambda c, a, b: zoo.addmm(c, a, b, beta=0), lambda c, a, b: torch.addmm(c, a, b, beta=0),
-                       c, arr(2, 3, dtype=np.float32), arr(3, 4, seed=1, dtype=np.float32))
+                       c, arr(2, 3, dtype=np.float32), arr(3, 4, seed=1, dtype=np.float32), device=device)
 
 
-def test_addmm_inplace():
-    c = zoo.ones(2, 2)
-    c.addmm_(zoo.ones(2, 3), zoo.ones(3, 2), alpha=2)
+def test_addmm_inplace(device):
+    c = zoo.ones(2, 2, device=device)
+    c.addmm_(zoo.ones(2, 3, device=device), zoo.ones(3, 2, device=device), alpha=2)
     assert c.tolist() == [[7.0, 7.0], [7.0, 7.0]]
-    d = zoo.zeros(1, 2, 2)
-    d.baddbmm_(zoo.ones(1, 2, 3), zoo.ones(1, 3, 2), beta=0)
+    d = zoo.zeros(1, 2, 2, device=device)
+    d.baddbmm_(zoo.ones(1, 2, 3, device=device), zoo.ones(1, 3, 2, device=device), beta=0)
     assert d.tolist() == [[[3.0, 3.0], [3.0, 3.0]]]
 
 

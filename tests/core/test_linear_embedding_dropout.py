@@ -113,9 +113,9 @@ def test_embedding_padding_row_gets_no_gradient(padding_idx, device):
     np.testing.assert_array_equal(grads[1], expected)
 
 
-def test_embedding_gradient_values():
-    w = zoo.tensor(arr(5, 2), requires_grad=True)
-    out = F.embedding(zoo.tensor(IDX), w, padding_idx=3)
+def test_embedding_gradient_values(device):
+    w = zoo.tensor(arr(5, 2), requires_grad=True, device=device)
+    out = F.embedding(zoo.tensor(IDX, device=device), w, padding_idx=3)
     assert out.shape == (2, 3, 2)
     out.backward(zoo.ones_like(out))
     np.testing.assert_array_equal(to_numpy(w.grad), [[1, 1], [2, 2], [0, 0], [0, 0], [0, 0]])  # row 3: padding
@@ -134,12 +134,12 @@ def test_embedding_vs_torch(kw, device):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("norm_type", [2.0, 1.0])
-def test_embedding_max_norm_vs_torch(norm_type):
+def test_embedding_max_norm_vs_torch(norm_type, device):
     torch = torch_or_skip()
     w0 = arr(6, 3, low=-2, high=2)
-    zw, tw = zoo.tensor(w0), torch.tensor(w0)
+    zw, tw = zoo.tensor(w0, device=device), torch.tensor(w0)
     idx = np.array([0, 2, 2, 5])
-    zo = F.embedding(zoo.tensor(idx), zw, max_norm=1.0, norm_type=norm_type)
+    zo = F.embedding(zoo.tensor(idx, device=device), zw, max_norm=1.0, norm_type=norm_type)
     to = torch.nn.functional.embedding(torch.tensor(idx), tw, max_norm=1.0, norm_type=norm_type)
     np.testing.assert_allclose(to_numpy(zo), to_numpy(to), atol=1e-12)
     np.testing.assert_allclose(to_numpy(zw), to_numpy(tw), atol=1e-12)  # rows renormalised in place
@@ -180,12 +180,12 @@ def test_dropout_mask_scale_and_gradient(p, device):
     np.testing.assert_allclose(to_numpy(x.grad), w * ratio, rtol=1e-12)  # gradient = mask / (1 - p)
 
 
-def test_dropout_gradcheck_fixed_mask():
+def test_dropout_gradcheck_fixed_mask(device):
     def f(x):
         zoo.manual_seed(5)
         return F.dropout(x, 0.4)
-    check_grad(f, arr(4, 5))
-    check_grad(lambda x: (zoo.manual_seed(5), F.dropout(x.T, 0.4))[1], arr(4, 5))
+    check_grad(f, arr(4, 5), device=device)
+    check_grad(lambda x: (zoo.manual_seed(5), F.dropout(x.T, 0.4))[1], arr(4, 5), device=device)
 
 
 def test_dropout_reproducible_under_manual_seed(device):
@@ -215,14 +215,14 @@ def test_dropout_special_cases(device):
             F.dropout2d(zoo.randn(2, 3, 4, 4), bad)
 
 
-def test_dropout_inplace():
+def test_dropout_inplace(device):
     a = arr(6, 7, low=0.5, high=1.5)
-    x = zoo.tensor(a)
+    x = zoo.tensor(a, device=device)
     zoo.manual_seed(9)
     assert F.dropout(x, 0.5, inplace=True) is x
     zoo.manual_seed(9)
-    np.testing.assert_array_equal(to_numpy(x), to_numpy(F.dropout(zoo.tensor(a), 0.5)))
-    leaf = zoo.tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(to_numpy(x), to_numpy(F.dropout(zoo.tensor(a, device=device), 0.5)))
+    leaf = zoo.tensor(a, requires_grad=True, device=device)
     y = leaf * 1.0
     zoo.manual_seed(9)
     out = F.dropout(y, 0.5, inplace=True)
@@ -257,9 +257,9 @@ def test_channel_dropout_dims():
 
 
 @pytest.mark.parametrize("fn", ["alpha_dropout", "feature_alpha_dropout"])
-def test_alpha_dropout_keeps_mean_and_variance(fn):
+def test_alpha_dropout_keeps_mean_and_variance(fn, device):
     zoo.manual_seed(0)
-    x = zoo.tensor(np.random.default_rng(0).standard_normal((400, 300, 2)), requires_grad=True)
+    x = zoo.tensor(np.random.default_rng(0).standard_normal((400, 300, 2)), requires_grad=True, device=device)
     y = getattr(F, fn)(x, 0.3, training=True)
     out = to_numpy(y)
     assert abs(out.mean()) < 0.03 and abs(out.std() - 1) < 0.03
@@ -272,8 +272,8 @@ def test_alpha_dropout_keeps_mean_and_variance(fn):
         assert (g.min(axis=2) == g.max(axis=2)).all()
 
 
-def test_alpha_dropout_grad():
+def test_alpha_dropout_grad(device):
     def f(x):
         zoo.manual_seed(2)
         return F.alpha_dropout(x, 0.4, training=True)
-    check_grad(f, arr(3, 4))
+    check_grad(f, arr(3, 4), device=device)

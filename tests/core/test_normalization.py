@@ -43,9 +43,9 @@ def test_batch_norm_eval_grad(shape, affine, device):
         check_grad(lambda x: F.batch_norm(x, rm, rv), arr(*shape), device=device)
 
 
-def test_batch_norm_grad_noncontiguous():
+def test_batch_norm_grad_noncontiguous(device):
     check_grad(lambda x, w: F.batch_norm(x.transpose(0, 1), None, None, w, None, training=True),
-               arr(3, 4, 2), arr(3, seed=1))
+               arr(3, 4, 2), arr(3, seed=1), device=device)
 
 
 @pytest.mark.oracle
@@ -83,9 +83,9 @@ def test_batch_norm_eval_vs_torch(shape, affine, device):
                        arr(*shape), *params, device=device, atol=1e-12)
 
 
-def test_batch_norm_running_stats_not_recorded_and_versioned():
-    rm, rv = zoo.zeros(3, dtype=zoo.float64), zoo.ones(3, dtype=zoo.float64)
-    x = zoo.tensor(arr(5, 3), requires_grad=True)
+def test_batch_norm_running_stats_not_recorded_and_versioned(device):
+    rm, rv = zoo.zeros(3, dtype=zoo.float64, device=device), zoo.ones(3, dtype=zoo.float64, device=device)
+    x = zoo.tensor(arr(5, 3), requires_grad=True, device=device)
     with zoo.no_grad():
         F.batch_norm(x, rm, rv, training=True)
     assert rm._version == 1 and not rm.requires_grad and rm.grad_fn is None
@@ -156,15 +156,16 @@ def test_layer_norm_grad(shape, ns, device):
     check_grad(lambda x, w: F.layer_norm(x, ns, w), arr(*shape), arr(*ws, seed=1), device=device)
 
 
-def test_layer_norm_grad_noncontiguous_and_empty():
-    check_grad(lambda x, w: F.layer_norm(x.T, (3,), w), arr(3, 4), arr(3, seed=1))
-    check_grad(lambda x, w, b: F.layer_norm(x, (4,), w, b), np.zeros((0, 4)), arr(4, seed=1), arr(4, seed=2))
+def test_layer_norm_grad_noncontiguous_and_empty(device):
+    check_grad(lambda x, w: F.layer_norm(x.T, (3,), w), arr(3, 4), arr(3, seed=1), device=device)
+    check_grad(lambda x, w, b: F.layer_norm(x, (4,), w, b), np.zeros((0, 4)), arr(4, seed=1), arr(4, seed=2),
+               device=device)
 
 
-def test_layer_norm_bias_only_grad_and_inplace_guard():
-    check_grad(lambda x, b: F.layer_norm(x, (4,), None, b), arr(3, 4), arr(4, seed=2))
+def test_layer_norm_bias_only_grad_and_inplace_guard(device):
+    check_grad(lambda x, b: F.layer_norm(x, (4,), None, b), arr(3, 4), arr(4, seed=2), device=device)
     # without an affine the output is the x̂ kept for backward: changing it in place is detected
-    x = zoo.tensor(arr(3, 4), requires_grad=True)
+    x = zoo.tensor(arr(3, 4), requires_grad=True, device=device)
     y = F.layer_norm(x, (4,))
     y.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
@@ -245,9 +246,9 @@ def test_group_norm_errors():
         F.group_norm(zoo.randn(2, 6, 3), 3, zoo.ones(3))
 
 
-def test_norms_keep_float32():
-    x = zoo.tensor(arr(2, 4, 3, dtype=np.float32), requires_grad=True)
-    w = zoo.tensor(np.ones(4, np.float32), requires_grad=True)
+def test_norms_keep_float32(device):
+    x = zoo.tensor(arr(2, 4, 3, dtype=np.float32), requires_grad=True, device=device)
+    w = zoo.tensor(np.ones(4, np.float32), requires_grad=True, device=device)
     outs = [F.batch_norm(x, None, None, w, w, training=True), F.layer_norm(x, (3,)), F.group_norm(x, 2, w, w),
             F.rms_norm(x, (4, 3)), F.instance_norm(x), F.normalize(x), F.local_response_norm(x, 3)]
     for y in outs:
@@ -267,11 +268,11 @@ def test_normalize_grad(p, dim, device):
     check_grad(lambda x: F.normalize(x, p, dim), arr(3, 4, 2), device=device)
 
 
-def test_normalize_grad_clamped_and_noncontiguous():
+def test_normalize_grad_clamped_and_noncontiguous(device):
     a = arr(3, 4)
     a[1] *= 0.01  # this row's norm is clamped to eps
-    check_grad(lambda x: F.normalize(x, dim=1, eps=0.2), a)
-    check_grad(lambda x: F.normalize(x.T, dim=0), arr(3, 4))
+    check_grad(lambda x: F.normalize(x, dim=1, eps=0.2), a, device=device)
+    check_grad(lambda x: F.normalize(x.T, dim=0), arr(3, 4), device=device)
 
 
 @pytest.mark.oracle
@@ -312,29 +313,30 @@ def test_local_response_norm_errors():
 
 
 @pytest.mark.parametrize("affine", [True, False])
-def test_batch_norm_eval_mode_gradcheck_and_torch(affine):
+def test_batch_norm_eval_mode_gradcheck_and_torch(affine, device):
     """Evaluation mode (running statistics): y = x·s + t per channel; gradients for x, weight and bias."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 4, 5, 2))
-    mean, var = zoo.tensor(rng.standard_normal(4)), zoo.tensor(rng.uniform(0.5, 2.0, 4))
+    mean, var = zoo.tensor(rng.standard_normal(4), device=device), zoo.tensor(rng.uniform(0.5, 2.0, 4), device=device)
     w, b = rng.standard_normal(4), rng.standard_normal(4)
     if affine:
-        check_grad(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=False, eps=1e-3), x, w, b)
+        check_grad(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=False, eps=1e-3), x, w, b, device=device)
     else:
-        check_grad(lambda x: F.batch_norm(x, mean, var, training=False, eps=1e-3), x)
+        check_grad(lambda x: F.batch_norm(x, mean, var, training=False, eps=1e-3), x, device=device)
     torch = pytest.importorskip("torch")
     tx = torch.tensor(x, requires_grad=True)
     tw, tb = (torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)) if affine else (None, None)
-    ty = torch.nn.functional.batch_norm(tx, torch.tensor(mean.numpy()), torch.tensor(var.numpy()), tw, tb,
+    ty = torch.nn.functional.batch_norm(tx, torch.tensor(to_numpy(mean)), torch.tensor(to_numpy(var)), tw, tb,
                                         training=False, eps=1e-3)
-    zx = zoo.tensor(x, requires_grad=True)
-    zw, zb = (zoo.tensor(w, requires_grad=True), zoo.tensor(b, requires_grad=True)) if affine else (None, None)
+    zx = zoo.tensor(x, requires_grad=True, device=device)
+    zw, zb = ((zoo.tensor(w, requires_grad=True, device=device), zoo.tensor(b, requires_grad=True, device=device))
+              if affine else (None, None))
     zy = F.batch_norm(zx, mean, var, zw, zb, training=False, eps=1e-3)
-    np.testing.assert_allclose(zy.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(zy), to_numpy(ty), rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(x.shape)
     ty.backward(torch.tensor(g))
-    zy.backward(zoo.tensor(g))
-    np.testing.assert_allclose(zx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    zy.backward(zoo.tensor(g, device=device))
+    np.testing.assert_allclose(to_numpy(zx.grad), to_numpy(tx.grad), rtol=1e-10, atol=1e-12)
     if affine:
-        np.testing.assert_allclose(zw.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(zb.grad.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(zw.grad), to_numpy(tw.grad), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(zb.grad), to_numpy(tb.grad), rtol=1e-10, atol=1e-12)

@@ -66,31 +66,31 @@ def test_vs_torch(name, build, shape, device):
 
 
 @pytest.mark.oracle
-def test_stable_ties_and_nan_vs_torch():
+def test_stable_ties_and_nan_vs_torch(device):
     torch = pytest.importorskip("torch")
     a = np.array([[2, 1, 2, 0, 1, 2], [np.nan, 1, 3, np.nan, -1, 1]], dtype=np.float32)
     for desc in (False, True):
         compare_with_torch(lambda x: zoo.sort(x, descending=desc, stable=True),
-                           lambda x: torch.sort(x, descending=desc, stable=True), a[:1].copy())
+                           lambda x: torch.sort(x, descending=desc, stable=True), a[:1].copy(), device=device)
         compare_with_torch(lambda x: zoo.sort(x, descending=desc, stable=True),
-                           lambda x: torch.sort(x, descending=desc, stable=True), a, grad=False)
+                           lambda x: torch.sort(x, descending=desc, stable=True), a, grad=False, device=device)
         compare_with_torch(lambda x: x.argsort(descending=desc, stable=True),
-                           lambda x: x.argsort(descending=desc, stable=True), a, grad=False)
+                           lambda x: x.argsort(descending=desc, stable=True), a, grad=False, device=device)
     # NaN counts as the largest value for topk too
-    compare_with_torch(lambda x: x.topk(2), lambda x: x.topk(2), a[1:].copy(), grad=False)
+    compare_with_torch(lambda x: x.topk(2), lambda x: x.topk(2), a[1:].copy(), grad=False, device=device)
 
 
-def test_named_tuples_and_dtypes():
-    x = zoo.tensor([[3.0, 1.0, 2.0]])
+def test_named_tuples_and_dtypes(device):
+    x = zoo.tensor([[3.0, 1.0, 2.0]], device=device)
     values, indices = x.sort()
     res = x.sort(descending=True)
     assert res.values.tolist() == [[3, 2, 1]] and res.indices.tolist() == [[0, 2, 1]]
     assert values.tolist() == [[1, 2, 3]] and indices.dtype == zoo.int64
     assert type(res).__name__ == "sort" and type(x.topk(1)).__name__ == "topk"
     assert x.kthvalue(1).indices.tolist() == [1]
-    assert zoo.tensor([3, 1, 2]).sort().values.dtype == zoo.int64
-    assert zoo.tensor([True, False]).sort().values.tolist() == [False, True]
-    assert x.argsort().tolist() == [[1, 2, 0]] and zoo.argsort(zoo.tensor(1.0)).tolist() == 0
+    assert zoo.tensor([3, 1, 2], device=device).sort().values.dtype == zoo.int64
+    assert zoo.tensor([True, False], device=device).sort().values.tolist() == [False, True]
+    assert x.argsort().tolist() == [[1, 2, 0]] and zoo.argsort(zoo.tensor(1.0, device=device)).tolist() == 0
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -135,9 +135,9 @@ def test_searchsorted_vs_torch(right, device):
                        seq1[perm], np.argsort(perm), grad=False, device=device)
 
 
-def test_multinomial_method():
+def test_multinomial_method(device):
     zoo.manual_seed(0)
-    s = zoo.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]).multinomial(2, replacement=True)
+    s = zoo.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], device=device).multinomial(2, replacement=True)
     assert s.tolist() == [[1, 1], [0, 0]]
 
 
