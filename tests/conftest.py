@@ -26,3 +26,15 @@ def _seed():
     zoo.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face hub cache in tmp_path, used offline (fill it with helpers.add_snapshot)."""
+    pytest.importorskip("huggingface_hub")
+    cache = tmp_path / "hf-cache"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    return cache

@@ -210,3 +210,25 @@ def compare_module_with_torch(zoo_module, torch_module, args, kwargs=None, dtype
             assert zg is not None, f"zoo produced no gradient for {name} where PyTorch did"
             check(to_numpy(zg), to_numpy(tg), name)
     return z_outs
+
+
+def add_snapshot(cache, repo_id, commit, files, refs=("main",)):
+    """Add one commit's ``files`` ({path in repo: bytes}) to a Hugging Face hub cache folder, laid out exactly as
+    huggingface_hub writes it (models--org--name/blobs/<sha256>, snapshots/<commit>/<path> symlinks,
+    refs/<branch or tag>), so the real hub code path runs offline. Returns the snapshot folder."""
+    import hashlib
+    import os
+    import pathlib
+    repo = pathlib.Path(cache) / ("models--" + repo_id.replace("/", "--"))
+    for name, data in files.items():
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(data)
+        link = repo / "snapshots" / commit / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            os.symlink(os.path.relpath(blob, link.parent), link)
+    for ref in refs:
+        (repo / "refs").mkdir(parents=True, exist_ok=True)
+        (repo / "refs" / ref).write_text(commit)
+    return repo / "snapshots" / commit

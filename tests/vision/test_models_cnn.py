@@ -6,11 +6,10 @@ torchvision cannot be installed next to this environment's CPU build of PyTorch 
 so the references are small PyTorch modules written here with torchvision's structure and parameter names.
 """
 import hashlib
-import os
-import pathlib
 
 import numpy as np
 import pytest
+from helpers import add_snapshot
 
 import zoo
 from zoo.vision import models
@@ -346,30 +345,7 @@ def test_builders_and_weight_arguments():
     assert len(entry.get_labels()) == 1000 and entry.get_labels()[0] == "tench, Tinca tinca"
 
 
-# A Hugging Face hub cache laid out as huggingface_hub writes it, used offline: the builders' real loading path.
-def _hub_file(cache, repo_id, commit, name, data):
-    repo = pathlib.Path(cache) / ("models--" + repo_id.replace("/", "--"))
-    blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-    blob.parent.mkdir(parents=True, exist_ok=True)
-    blob.write_bytes(data)
-    link = repo / "snapshots" / commit / name
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
-        os.symlink(os.path.relpath(blob, link.parent), link)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(commit)
-
-
-@pytest.fixture
-def hub_cache(tmp_path, monkeypatch):
-    pytest.importorskip("huggingface_hub")
-    cache = tmp_path / "hf-cache"
-    cache.mkdir()
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return cache
-
-
+# The hub cache (conftest.hub_cache, filled by helpers.add_snapshot) is used offline: the builders' real loading path.
 def _checkpoint_bytes(state, tmp_path):
     path = tmp_path / "ckpt.safetensors"
     zoo.save({k: zoo.tensor(np.array(v)) for k, v in state.items()}, str(path))
@@ -385,7 +361,7 @@ def fake_entry(hub_cache, tmp_path):
         data = _checkpoint_bytes(state, tmp_path)
         repo = f"zoo-test/fake-{architecture}-{len(made)}"
         commit = f"{len(made) + 1:040x}"
-        _hub_file(hub_cache, repo, commit, "model.safetensors", data)
+        add_snapshot(hub_cache, repo, commit, {"model.safetensors": data})
         entry = WeightsEntry(name=f"test.{architecture}.{len(made)}", architecture=architecture,
                              task="image-classification",
                              files={"model.safetensors": (hashlib.sha256(data).hexdigest(), len(data))},
@@ -508,6 +484,6 @@ def test_registered_hub_entry_verifies_the_checksum(hub_cache, tmp_path):
     entry = models.get_weight("resnet18.tv_in1k")
     source = entry.sources[0]
     data = _checkpoint_bytes({"fc.bias": np.zeros(1000, np.float32)}, tmp_path)  # not the published file
-    _hub_file(hub_cache, source.repo_id, source.revision, "model.safetensors", data)
+    add_snapshot(hub_cache, source.repo_id, source.revision, {"model.safetensors": data})
     with pytest.raises(ChecksumError, match="694f673df6520a3158624e8a89af086f59923ee4cd7436fe5bc3bc71d295ad81"):
         models.resnet18(weights="DEFAULT")

@@ -14,6 +14,7 @@ import uuid
 
 import numpy as np
 import pytest
+from helpers import add_snapshot
 
 import zoo
 from zoo.weights import (ChecksumError, Hub, Package, Record, Store, WeightsEntry, WeightsNotFoundError, download,
@@ -28,32 +29,6 @@ REPO = "zoo-test/tiny-model"
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def add_snapshot(cache, repo_id, commit, files, refs=()):
-    """Add one commit's files to a hub cache folder, laid out exactly as huggingface_hub writes it."""
-    repo = pathlib.Path(cache) / ("models--" + repo_id.replace("/", "--"))
-    for name, data in files.items():
-        blob = repo / "blobs" / sha(data)
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        blob.write_bytes(data)
-        link = repo / "snapshots" / commit / name
-        link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(os.path.relpath(blob, link.parent), link)
-    for ref in refs:
-        (repo / "refs").mkdir(parents=True, exist_ok=True)
-        (repo / "refs" / ref).write_text(commit)
-    return repo / "snapshots" / commit
-
-
-@pytest.fixture
-def hub_cache(tmp_path, monkeypatch):
-    cache = tmp_path / "hf-cache"
-    cache.mkdir()
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    return cache
 
 
 @pytest.fixture

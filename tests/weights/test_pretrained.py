@@ -4,13 +4,13 @@ A tiny architecture is defined here and registered through the public API. Check
 save_pretrained, from torch.save (oracle tier) and from transformers itself (oracle tier); the hub path runs
 huggingface_hub's real code against a hub cache built in tmp_path (HF_HUB_CACHE, HF_HUB_OFFLINE=1).
 """
-import hashlib
 import json
 import os
 import pathlib
 
 import numpy as np
 import pytest
+from helpers import add_snapshot
 
 import zoo
 from zoo import nn
@@ -231,29 +231,9 @@ def test_tied_weights_are_saved_once_and_stay_tied(tmp_path):
 COMMIT = "c" * 40
 
 
-def add_to_hub_cache(cache, repo_id, commit, folder, ref="main"):
-    """Put a saved model folder into a hub cache exactly as huggingface_hub lays it out."""
-    repo = pathlib.Path(cache) / ("models--" + repo_id.replace("/", "--"))
-    for file in sorted(pathlib.Path(folder).iterdir()):
-        data = file.read_bytes()
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        blob.write_bytes(data)
-        link = repo / "snapshots" / commit / file.name
-        link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(os.path.relpath(blob, link.parent), link)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / ref).write_text(commit)
-
-
-@pytest.fixture
-def hub_cache(tmp_path, monkeypatch):
-    pytest.importorskip("huggingface_hub")
-    cache = tmp_path / "hf-cache"
-    cache.mkdir()
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return cache
+def add_to_hub_cache(cache, repo_id, commit, folder):
+    """Put a saved model folder into the hub cache as one commit on main."""
+    add_snapshot(cache, repo_id, commit, {f.name: f.read_bytes() for f in sorted(pathlib.Path(folder).iterdir())})
 
 
 def test_load_from_local_hub_cache(tmp_path, hub_cache):
