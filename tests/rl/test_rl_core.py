@@ -343,3 +343,25 @@ def test_dqn_loss_matches_hand_computed_targets(double_q):
     huber = np.where(diff < 1, 0.5 * diff ** 2, diff - 0.5).mean()
     model.train(1, 16)
     assert model.logger.values["train/loss"] == pytest.approx(float(huber), rel=1e-4)
+
+
+def test_atari_preprocessing_and_cnn_policy():
+    """With ale-py: 84x84 grayscale frames, 4 stacked (channels-last), rewards clipped to their sign, and a CnnPolicy
+    PPO that acts on them (NatureCNN on the transposed stack)."""
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")  # gymnasium's AtariPreprocessing resizes with OpenCV
+    env = rl.make_atari_env("ALE/Pong-v5", n_envs=2, seed=0)
+    assert env.observation_space.shape == (84, 84, 4) and env.observation_space.dtype == np.uint8
+    obs = env.reset()
+    assert obs.shape == (2, 84, 84, 4) and obs.dtype == np.uint8
+    rewards = []
+    for _ in range(40):
+        obs, reward, done, info = env.step(np.array([env.action_space.sample() for _ in range(2)]))
+        rewards.extend(reward.tolist())
+    assert obs.shape == (2, 84, 84, 4) and set(rewards) <= {-1.0, 0.0, 1.0}
+    assert obs[..., -1].std() > 0  # real frames, not blanks
+    model = rl.PPO("CnnPolicy", env, n_steps=8, batch_size=16, n_epochs=1, seed=0)
+    model.learn(16)
+    actions, _ = model.predict(obs, deterministic=True)
+    assert actions.shape == (2,) and all(0 <= a < env.action_space.n for a in actions)
+    env.close()
