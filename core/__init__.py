@@ -3,6 +3,7 @@
 Everything here is re-exported as ``zoo.*`` with PyTorch's names: ``zoo.tensor``, ``zoo.randn``,
 ``zoo.no_grad``, ``zoo.float32`` …
 """
+from . import _malloc  # noqa: F401  (heap thresholds: no page faults per temporary; see _malloc.py)
 from . import amp, autograd, cuda, dtypes, serialization
 from .amp import autocast
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,

@@ -19,6 +19,7 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
 
     grads = {}        # node -> summed incoming gradient (array)
     leaf_grads = {}   # leaf tensor -> summed gradient (array)
+    mine = set()      # keys of grads / leaf_grads whose array the engine made and nothing else holds
     nodes = []
     for t, g in zip(roots, root_grads):
         if t._view is not None and t._view[2] != t._vc[0]:
@@ -74,6 +75,24 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
                 raise _freed_error(fn)
             if fn._saved_versions:
                 fn.check_saved_versions()
+            nexts = fn.next_functions
+            if fn._grad_into_key is not None and fn._cast_back is None and not _mode.anomaly:
+                # A slice's gradient is g placed into zeros: when its input's summed gradient so far is an
+                # array the engine owns, add g into that slice of it instead (no full-size zeros, no full add).
+                nxt = nexts[0]
+                if nxt is not None and nxt in mine and fn.needs_input_grad[0]:
+                    table = leaf_grads if isinstance(nxt, Tensor) else grads
+                    prev = table[nxt]
+                    if prev.dtype == g.dtype and prev.shape == fn.in_shape:
+                        prev[fn._grad_into_key()] += g
+                        if not retain_graph and not fn.is_view:
+                            fn.next_functions = None if fn.__dict__ else nexts
+                            fn.__dict__.clear()
+                        if not isinstance(nxt, Tensor):
+                            deps[nxt] -= 1
+                            if deps[nxt] == 0:
+                                ready.append(nxt)
+                        continue
             in_grads = fn.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
@@ -82,7 +101,7 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
                                  for g, d in zip(in_grads, fn._cast_back))
             if _mode.anomaly:
                 _check_finite(fn, in_grads)
-            nexts = fn.next_functions
+            fresh = fn._fresh_grads
             if not retain_graph and not fn.is_view:  # a view node keeps its parameters: views replay it
                 fn.next_functions = None if fn.__dict__ else nexts
                 fn.__dict__.clear()
@@ -90,9 +109,9 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
                 if nxt is None or gi is None or not need:
                     continue
                 if isinstance(nxt, Tensor):
-                    _add(leaf_grads, nxt, gi)
+                    _add_owned(leaf_grads, mine, nxt, gi, fresh)
                 else:
-                    _add(grads, nxt, gi)
+                    _add_owned(grads, mine, nxt, gi, fresh)
                     deps[nxt] -= 1
                     if deps[nxt] == 0:
                         ready.append(nxt)
@@ -117,6 +136,22 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
     finally:
         _mode.grad_enabled = prev_mode
     return None
+
+
+def _add_owned(table, owned, key, g, fresh):
+    """Sum ``g`` into ``table[key]``; in place when the engine owns that array (``owned``), which a sum it
+    made, or a fresh array from a backward that says so (``Function._fresh_grads``), are."""
+    prev = table.get(key)
+    if prev is None:
+        table[key] = g
+        if fresh:
+            owned.add(key)
+    elif key in owned and prev.shape == g.shape and prev.dtype == g.dtype and type(prev) is type(g):
+        prev += g
+    else:
+        s = table[key] = prev + g
+        if not isinstance(s, _generic):
+            owned.add(key)
 
 
 def _add(table, key, g):

@@ -37,6 +37,8 @@ class Function:
     _trace = None           # forward stack trace, kept in anomaly mode
     is_view = False  # True for ops whose output is a view of input 0 (shares its memory and version counter)
     amp = None       # under autocast: "low" runs this op in float16, "float32" in float32 (see zoo.amp)
+    _fresh_grads = False  # backward returns new arrays nothing else holds (the engine may sum into them)
+    _grad_into_key = None  # slices: a method giving the key the engine may add g into the input's gradient at
     _cast_back = None  # input dtypes autocast changed, so the engine returns gradients in the original dtype
 
     def __init_subclass__(cls, **kwargs):

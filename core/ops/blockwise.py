@@ -13,6 +13,17 @@ from ..device import array_module
 
 _BLOCK = 1 << 16  # elements per block: 256 KiB of float32, a few live temporaries stay in L2
 _pool = [None, 0]  # (executor, its thread count)
+# Whether blockwise() spreads its blocks over the pool. Off by default: each ufunc on a block takes only
+# 5-30 µs and NumPy drops and retakes the GIL around every one, so two threads mostly hand the GIL back and
+# forth (and compete with BLAS's worker threads): measured on 2 cores, GELU on (768, 512) takes 1.3 ms on two
+# threads vs 1.0 ms on one, and the char transformer's step 57 vs 53 ms. run_chunks (conv, batch norm), whose
+# chunks are whole GEMMs, still uses the pool. ``set_elementwise_threads(True)`` turns it back on.
+_threaded = [False]
+
+
+def set_elementwise_threads(on):
+    """Run blockwise()'s blocks on the pool's threads (True) or serially on the calling thread (False)."""
+    _threaded[0] = bool(on)
 
 
 def set_threads(n):
@@ -31,22 +42,30 @@ def _executor():
     return _pool[0]
 
 
-def blockwise(fn, *arrays, n_out=1, dtypes=None):
+def blockwise(fn, *arrays, n_out=1, dtypes=None, into=False):
     """``fn(xp, *blocks)`` → one array (or ``n_out`` arrays) of the blocks' size, for same-shape ``arrays``.
 
     Returns the full-size result(s) with the first array's shape; output dtypes default to the first
-    array's dtype (or ``dtypes``, one per output)."""
+    array's dtype (or ``dtypes``, one per output). With ``into=True``, ``fn(xp, *blocks, *out_blocks)``
+    writes its results into the given output blocks (no copy of a returned block)."""
     first = arrays[0]
     xp = array_module(first)
+    dtypes = dtypes or [first.dtype] * n_out
     if xp is not np or first.size <= _BLOCK:
-        return fn(xp, *arrays)
+        if not into:
+            return fn(xp, *arrays)
+        outs = [xp.empty(first.shape, d) for d in dtypes]
+        fn(xp, *arrays, *outs)
+        return outs[0] if n_out == 1 else tuple(outs)
     shape = first.shape
     flats = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    dtypes = dtypes or [first.dtype] * n_out
     outs = [np.empty(first.size, d) for d in dtypes]
 
     def work(start):
         stop = start + _BLOCK
+        if into:
+            fn(np, *(f[start:stop] for f in flats), *(o[start:stop] for o in outs))
+            return
         result = fn(np, *(f[start:stop] for f in flats))
         if n_out == 1:
             outs[0][start:stop] = result
@@ -55,7 +74,7 @@ def blockwise(fn, *arrays, n_out=1, dtypes=None):
                 o[start:stop] = r
 
     starts = range(0, first.size, _BLOCK)
-    pool = _executor()
+    pool = _executor() if _threaded[0] else None
     if pool:
         for f in [pool.submit(work, s) for s in starts]:
             f.result()

@@ -538,6 +538,11 @@ class _Slice(Function):
         z[self.key] = g
         return z
 
+    _fresh_grads = True
+
+    def _grad_into_key(self):
+        return self.key
+
 
 class Narrow(_Slice):
     def __init__(self, dim, start, length):

@@ -305,7 +305,10 @@ class Gelu(Function):
             cdf *= 0.5
             self.cdf = cdf
             return x * cdf
-        out, cdf = blockwise(_gelu_and_cdf32, x, n_out=2, dtypes=[x.dtype, x.dtype])
+        if x.dtype == np.float32:
+            out, cdf = blockwise(_gelu_fast32, x, n_out=2, into=True)
+        else:
+            out, cdf = blockwise(_gelu_and_cdf32, x, n_out=2, dtypes=[x.dtype, x.dtype])
         self.cdf = cdf
         return out
 
@@ -317,6 +320,8 @@ class Gelu(Function):
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_K * (1 + 3 * 0.044715 * x * x))
         elif x.dtype == np.float64:
             d = self.cdf + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        elif g.dtype == np.float32 and x.dtype == np.float32:
+            return blockwise(_gelu_grad_fast32, g, x, self.cdf, into=True)
         else:
             return blockwise(_gelu_grad32, g, x, self.cdf)
         return (g * d).astype(g.dtype, copy=False)
@@ -344,6 +349,42 @@ def _gelu_grad32(xp, g, x, cdf):
     d += cdf
     d *= g
     return d
+
+
+# Φ(x) = (1 + tanh(x·R(x²))) / 2 with R a degree-6 polynomial fitted (weighted, Lawson-iterated least
+# squares) to atanh(erf(x/√2))/x on [0, 5.6]. Beyond 5.6, x·R(x²) stays above 8.9 and grows (to inf, tanh
+# gives ±1 there; no NaN for any finite or infinite x), so no clamp is needed. Evaluated in float32 the max abs
+# error on Φ is 1.0e-7 (2e-7 on erf) on dense grids over [-9, 9], [-1e4, 1e4] and the whole float32 range:
+# float32 accuracy in absolute terms (as PyTorch's x·(1 + erf(x/√2))/2), in ~18 passes instead of ~30, and
+# roundoff in R is damped by tanh' → 0 in the tails.
+_PHI_R = (0.7978849415464743, 0.03633308413210913, -3.25944174289228e-05, -5.5306458267700604e-05,
+          3.96479844687769e-06, -1.3226807918147006e-07, 1.7563148988814506e-09)
+
+
+def _gelu_fast32(xp, x, out, cdf):
+    """gelu(x) into ``out`` and Φ(x) into ``cdf`` for float32 ``x`` (see _PHI_R)."""
+    s = xp.multiply(x, x)
+    xp.multiply(s, np.float32(_PHI_R[6]), out=out)
+    for c in _PHI_R[5:0:-1]:
+        out += np.float32(c)
+        out *= s
+    out += np.float32(_PHI_R[0])
+    out *= x
+    xp.tanh(out, out=out)
+    xp.multiply(out, np.float32(0.5), out=cdf)
+    cdf += np.float32(0.5)
+    xp.multiply(x, cdf, out=out)
+
+
+def _gelu_grad_fast32(xp, g, x, cdf, out):
+    """g · (Φ(x) + x·φ(x)) into ``out``."""
+    xp.multiply(x, x, out=out)
+    out *= np.float32(-0.5)
+    xp.exp(out, out=out)
+    out *= x
+    out *= np.float32(_INV_SQRT_2PI)
+    out += cdf
+    out *= g
 
 
 def _normal_cdf32(xp, x):

@@ -58,8 +58,15 @@ class Linear(Function):
         g2 = g.reshape(math.prod(self.x_shape[:-1]), math.prod(self.w_shape[:-1]))
         gx = _shaped(g2 @ self.w2, self.x_shape) if need[0] else None
         gw = _shaped(g2.T @ self.x2, self.w_shape) if need[1] else None
-        gb = unbroadcast(g2.sum(axis=0), self.b_shape) if need[2] else None
+        gb = unbroadcast(_sum_rows(g2), self.b_shape) if need[2] else None
         return gx, gw, gb
+
+
+def _sum_rows(g2):
+    """``g2.sum(axis=0)``; for float32/64 NumPy as ones @ g2 (BLAS, about twice as fast as the reduction)."""
+    if type(g2) is np.ndarray and g2.dtype in (np.float32, np.float64) and g2.shape[0]:
+        return np.ones(g2.shape[0], g2.dtype) @ g2
+    return g2.sum(axis=0)
 
 
 def _shaped(a, shape):
