@@ -1,5 +1,8 @@
 """Shared test helpers: random inputs, gradient checks, non-contiguous views, and differential checks against
 PyTorch for functions (compare_with_torch) and for whole modules (copy_weights, compare_module_with_torch)."""
+import importlib.util
+import sys
+
 import numpy as np
 import pytest
 
@@ -232,3 +235,30 @@ def add_snapshot(cache, repo_id, commit, files, refs=("main",)):
         (repo / "refs").mkdir(parents=True, exist_ok=True)
         (repo / "refs" / ref).write_text(commit)
     return repo / "snapshots" / commit
+
+
+def torchvision_or_skip():
+    """torchvision for the oracle tier, or skip.
+
+    The PyPI wheel of torchvision is built against CUDA torch; next to a CPU-only torch its compiled ops (nms,
+    roi_align …) cannot load and ``import torchvision`` fails while registering their fake kernels. The
+    transforms compared here never use those ops, so the import is retried with that registration disabled.
+    """
+    if importlib.util.find_spec("torchvision") is None:  # checked first: importing torch alone takes seconds
+        pytest.skip("torchvision is not installed")
+    pytest.importorskip("torch")
+    try:
+        import torchvision
+    except RuntimeError:
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]
+        import torch.library
+        original = torch.library.register_fake
+        torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
+        try:
+            import torchvision
+        except Exception as e:  # noqa: BLE001 - any failure means there is no usable oracle
+            pytest.skip(f"torchvision does not import here: {e}")
+        finally:
+            torch.library.register_fake = original
+    return torchvision

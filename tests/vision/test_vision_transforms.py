@@ -6,11 +6,10 @@ grey level for uint8 and 1e-5 for float32 (float rounding); bilinear rotation wi
 may pick the other neighbour at exact ties, in under 1% of pixels. PIL inputs go through Pillow in both
 libraries, so PIL results must be identical.
 """
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
+from helpers import torchvision_or_skip
 from PIL import Image
 
 import zoo
@@ -23,30 +22,7 @@ RGB_HWC = RNG.integers(0, 256, (37, 53, 3)).astype(np.uint8)
 
 
 def _torchvision():
-    """torchvision for the oracle tier, or skip.
-
-    The PyPI wheel of torchvision is built against CUDA torch; next to a CPU-only torch its compiled ops (nms,
-    roi_align …) cannot load and ``import torchvision`` fails while registering their fake kernels. The
-    transforms compared here never use those ops, so the import is retried with that registration disabled.
-    """
-    if importlib.util.find_spec("torchvision") is None:  # checked first: importing torch alone takes seconds
-        pytest.skip("torchvision is not installed")
-    pytest.importorskip("torch")
-    try:
-        import torchvision
-    except RuntimeError:
-        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
-            del sys.modules[name]
-        import torch.library
-        original = torch.library.register_fake
-        torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
-        try:
-            import torchvision
-        except Exception as e:  # noqa: BLE001 - any failure means there is no usable oracle
-            pytest.skip(f"torchvision does not import here: {e}")
-        finally:
-            torch.library.register_fake = original
-    return torchvision
+    return torchvision_or_skip()
 
 
 def chw(a):

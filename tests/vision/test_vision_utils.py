@@ -1,12 +1,12 @@
 """zoo.vision.utils (make_grid, save_image) and the lazy zoo.vision namespace; the `oracle` tier compares
 make_grid with torchvision's (exactly)."""
-import importlib.util
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from helpers import torchvision_or_skip
 from PIL import Image
 
 import zoo
@@ -14,25 +14,7 @@ from zoo.vision.utils import make_grid, save_image
 
 
 def _torchvision():
-    """torchvision for the oracle tier, or skip (see test_vision_transforms._torchvision for the CPU-torch note)."""
-    if importlib.util.find_spec("torchvision") is None:
-        pytest.skip("torchvision is not installed")
-    pytest.importorskip("torch")
-    try:
-        import torchvision
-    except RuntimeError:
-        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
-            del sys.modules[name]
-        import torch.library
-        original = torch.library.register_fake
-        torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
-        try:
-            import torchvision
-        except Exception as e:  # noqa: BLE001 - any failure means there is no usable oracle
-            pytest.skip(f"torchvision does not import here: {e}")
-        finally:
-            torch.library.register_fake = original
-    return torchvision
+    return torchvision_or_skip()
 
 
 def test_make_grid_layout_by_hand():
