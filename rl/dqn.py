@@ -184,7 +184,8 @@ class DQN(BaseAlgorithm):
             if not go_on:
                 break
             if self.num_timesteps > 0 and self.num_timesteps > self.learning_starts:
-                gradient_steps = self.gradient_steps if self.gradient_steps >= 0 else collected // self.n_envs
+                # as SB3: -1 means one gradient step per transition collected (env.step calls * n_envs)
+                gradient_steps = self.gradient_steps if self.gradient_steps >= 0 else collected
                 if gradient_steps > 0:
                     self.train(gradient_steps, self.batch_size)
             if log_interval is not None and self._episode_num - last_logged_episode >= log_interval:

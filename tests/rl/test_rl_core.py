@@ -293,6 +293,35 @@ def test_dqn_exploration_and_target_updates():
     np.testing.assert_array_equal(greedy, q.argmax(1))
 
 
+def test_dqn_step_counting_with_vectorised_envs_follows_sb3(monkeypatch):
+    """SB3's counting with n_envs > 1: ``train_freq`` counts env.step calls, ``gradient_steps=-1`` does one gradient
+    step per transition collected (calls * n_envs), the target network is updated every
+    ``max(target_update_interval // n_envs, 1)`` calls, and epsilon follows the linear schedule of
+    ``progress_remaining = 1 - num_timesteps / total_timesteps`` (``exploration_fraction`` of all timesteps)."""
+    import zoo.rl.dqn as dqn_module
+    target_updates = []
+    real_update = dqn_module.polyak_update
+    monkeypatch.setattr(dqn_module, "polyak_update", lambda *a: (target_updates.append(1), real_update(*a)))
+    env = rl.make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    model = rl.DQN("MlpPolicy", env, learning_starts=0, batch_size=8, train_freq=4, gradient_steps=-1,
+                   target_update_interval=6, exploration_fraction=0.5, exploration_final_eps=0.1,
+                   policy_kwargs=dict(net_arch=[16]), seed=0)
+    rates = []
+    real_on_step = model._on_step
+
+    def on_step():
+        real_on_step()
+        rates.append((model.num_timesteps, model.exploration_rate))
+    model._on_step = on_step
+    model.learn(40)  # 5 rollouts of 4 env.step calls of 2 envs
+    assert model.num_timesteps == 40 and model._n_calls == 20
+    assert model._n_updates == 40  # SB3: rollout.episode_timesteps = 4 calls * 2 envs per rollout
+    assert len(target_updates) == 20 // (6 // 2)
+    for t, eps in rates:  # SB3's LinearSchedule(1.0, 0.1, 0.5)(1 - t / 40)
+        done = t / 40
+        assert eps == pytest.approx(0.1 if done > 0.5 else 1.0 + done * (0.1 - 1.0) / 0.5)
+
+
 def test_pipeline_with_a_model_object():
     model = rl.PPO("MlpPolicy", "CartPole-v1", seed=0)
     pipe = zoo.pipeline("reinforcement-learning", model=model)
