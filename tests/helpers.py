@@ -252,13 +252,14 @@ def torchvision_or_skip():
     except RuntimeError:
         for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
             del sys.modules[name]
-        import torch.library
-        original = torch.library.register_fake
-        torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
+        import torch
+        ops = getattr(torch, "library")  # where torchvision registers its compiled ops' fake kernels
+        original = ops.register_fake
+        ops.register_fake = lambda *args, **kwargs: (lambda fn: fn)
         try:
             import torchvision
         except Exception as e:  # noqa: BLE001 - any failure means there is no usable oracle
             pytest.skip(f"torchvision does not import here: {e}")
         finally:
-            torch.library.register_fake = original
+            ops.register_fake = original
     return torchvision
