@@ -74,16 +74,16 @@ def median_seconds(fn, warmup, repeat):
     return statistics.median(times)
 
 
-def throughput(threads, repeat):
+def compare(threads, repeat, build_zoo, build_torch):
+    """Images/s at batch 1 and 8 at 224 of the zoo model and of a PyTorch model holding the same weights, with the
+    largest logit difference: rows (batch, zoo images/s, PyTorch images/s or None, max |diff| or None)."""
     import zoo
-    from zoo.vision import models
     zoo.set_num_threads(threads)
-    model = models.efficientnet_lite0(weights="DEFAULT").eval()
+    model = build_zoo().eval()
     try:
         import torch
-        from efficientnet_lite_pytorch import EfficientNet
         torch.set_num_threads(threads)
-        ref = EfficientNet.from_name("efficientnet-lite0")
+        ref = build_torch(torch)
         ref.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in model.state_dict().items()})
         ref.eval()
     except ImportError as e:
@@ -98,7 +98,7 @@ def throughput(threads, repeat):
             with zoo.inference_mode():
                 return model(zx)
         z = median_seconds(run_zoo, 2, repeat)
-        t = None
+        t = diff = None
         if ref is not None:
             tx = torch.from_numpy(x)
 
@@ -107,8 +107,18 @@ def throughput(threads, repeat):
                     return ref(tx)
             t = median_seconds(run_torch, 2, repeat)
             diff = float(np.abs(run_zoo().numpy() - run_torch().numpy()).max())
-        rows.append((batch, batch / z, None if t is None else batch / t, None if t is None else diff))
+        rows.append((batch, batch / z, None if t is None else batch / t, diff))
     return rows
+
+
+def lite0_models():
+    """EfficientNet-Lite0 with the packaged ImageNet weights, and the ``efficientnet_lite_pytorch`` port."""
+    from zoo.vision import models
+
+    def build_torch(torch):
+        from efficientnet_lite_pytorch import EfficientNet
+        return EfficientNet.from_name("efficientnet-lite0")
+    return (lambda: models.efficientnet_lite0(weights="DEFAULT")), build_torch
 
 
 def torch_resnet50(torch):
@@ -156,43 +166,6 @@ def torch_resnet50(torch):
     return ResNet50()
 
 
-def resnet50_throughput(threads, repeat):
-    """ResNet-50 inference at 224 (random weights, copied into the PyTorch model): images/s at batch 1 and 8."""
-    import zoo
-    from zoo.vision import models
-    zoo.set_num_threads(threads)
-    model = models.resnet50().eval()
-    try:
-        import torch
-        torch.set_num_threads(threads)
-        ref = torch_resnet50(torch)
-        ref.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in model.state_dict().items()})
-        ref.eval()
-    except ImportError as e:
-        print(f"(PyTorch unavailable: {e})")
-        ref = None
-    rows = []
-    for batch in (1, 8):
-        x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
-        zx = zoo.tensor(x)
-
-        def run_zoo():
-            with zoo.inference_mode():
-                return model(zx)
-        z = median_seconds(run_zoo, 2, repeat)
-        t = diff = None
-        if ref is not None:
-            tx = torch.from_numpy(x)
-
-            def run_torch():
-                with torch.no_grad():
-                    return ref(tx)
-            t = median_seconds(run_torch, 2, repeat)
-            diff = float(np.abs(run_zoo().numpy() - run_torch().numpy()).max())
-        rows.append((batch, batch / z, None if t is None else batch / t, diff))
-    return rows
-
-
 def print_rows(title, rows):
     print(title)
     print(f"{'':24}{'zoo':>12}{'PyTorch':>12}{'zoo/PyTorch':>14}{'max |diff|':>12}")
@@ -230,8 +203,9 @@ def main():
     args = parser.parse_args()
     load0 = os.getloadavg()[0]
 
-    rows = throughput(args.threads, args.repeat)
-    resnet_rows = resnet50_throughput(args.threads, args.repeat)
+    from zoo.vision import models
+    rows = compare(args.threads, args.repeat, *lite0_models())
+    resnet_rows = compare(args.threads, args.repeat, models.resnet50, torch_resnet50)  # random weights, copied
     with tempfile.TemporaryDirectory() as tmp:
         from PIL import Image
         yy, xx = np.mgrid[0:480, 0:640]
