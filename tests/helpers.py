@@ -263,3 +263,16 @@ def torchvision_or_skip():
         finally:
             ops.register_fake = original
     return torchvision
+
+
+def torch_run(model, x):
+    """A PyTorch model's output on the NumPy input ``x``, computed on one thread (small inputs; avoids thread
+    contention with zoo's pool)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            return model(torch.from_numpy(x)).numpy()
+    finally:
+        torch.set_num_threads(threads)

@@ -9,7 +9,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from helpers import add_snapshot
+from helpers import add_snapshot, torch_run
 
 import zoo
 from zoo.vision import models
@@ -51,18 +51,6 @@ def to_torch(zoo_model, torch_model):
     import torch
     torch_model.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in zoo_model.state_dict().items()})
     return torch_model.eval()
-
-
-def torch_run(model, x):
-    """The reference's output, computed on one thread (small inputs; avoids thread contention with zoo's pool)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            return model(torch.from_numpy(x)).numpy()
-    finally:
-        torch.set_num_threads(threads)
 
 
 def images(n=2, size=64, seed=1):

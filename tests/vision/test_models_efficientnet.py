@@ -8,6 +8,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from helpers import torch_run
 
 import zoo
 from zoo.nn import functional as F
@@ -109,18 +110,6 @@ def reference(name, zoo_model, image_size):
     ref = lite.EfficientNet.from_name(name, num_classes=zoo_model._fc.out_features, image_size=image_size)
     ref.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in zoo_model.state_dict().items()})
     return ref.eval()
-
-
-def torch_run(model, x):
-    """The reference's output, computed on one thread (small inputs; avoids thread contention with zoo's pool)."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            return model(torch.from_numpy(x)).numpy()
-    finally:
-        torch.set_num_threads(threads)
 
 
 @pytest.mark.oracle
