@@ -203,12 +203,12 @@ def _blas_controller():
     return _blas[0]
 
 
-def run_chunks(n, sample_bytes, fn, chunk_bytes=None, blas=True):
+def run_chunks(n, sample_bytes, fn, chunk_bytes=None, blas=True, parallel=True):
     """``[fn(a, b) for each chunk [a, b) of range(n)]`` with chunks of at most about ``chunk_bytes`` (default
-    ``_CHUNK_BYTES``; ``sample_bytes`` per sample), in chunk order. Several chunks run on the blockwise threads
-    (with ``blas``, BLAS is made single-threaded meanwhile), as many chunks per thread. Shared with
-    normalization.py."""
-    pool = blockwise._executor() if n > 1 else None
+    ``_CHUNK_BYTES``; ``sample_bytes`` per sample), in chunk order. With ``parallel``, several chunks run on the
+    blockwise threads (with ``blas``, BLAS is made single-threaded meanwhile), as many chunks per thread. Shared
+    with normalization.py."""
+    pool = blockwise._executor() if n > 1 and parallel else None
     if threading.current_thread().name.startswith("zoo-blockwise"):
         pool = None
     threads = blockwise._pool[1] if pool else 1
