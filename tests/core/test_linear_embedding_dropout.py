@@ -122,6 +122,26 @@ def test_embedding_gradient_values(device):
 
 
 @pytest.mark.oracle
+
+
+@pytest.mark.parametrize("vocab", [7, 5000])  # small: one-hot GEMM path; large: scatter-add path
+def test_embedding_gradient_sums_duplicates_and_keeps_inf_in_its_row(vocab, device):
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 7, 300)
+    g = rng.standard_normal((300, 3)).astype(np.float32)
+    expected = np.zeros((vocab, 3), np.float64)
+    np.add.at(expected, idx, g.astype(np.float64))
+    w = zoo.zeros(vocab, 3, requires_grad=True, device=device)
+    F.embedding(zoo.tensor(idx, device=device), w).backward(zoo.tensor(g, device=device))
+    np.testing.assert_allclose(to_numpy(w.grad), expected, rtol=1e-5, atol=1e-5)
+    # an inf gradient reaches its own row only (a one-hot product would spread 0 * inf = nan to every row)
+    g[0] = np.inf
+    w.grad = None
+    F.embedding(zoo.tensor(idx, device=device), w).backward(zoo.tensor(g, device=device))
+    rows = to_numpy(w.grad)
+    assert np.isinf(rows[idx[0]]).all()
+    others = np.arange(vocab) != idx[0]
+    assert np.isfinite(rows[others]).all()
 @pytest.mark.parametrize("kw", [{}, {"padding_idx": 3}, {"padding_idx": -2}, {"scale_grad_by_freq": True},
                                 {"padding_idx": 1, "scale_grad_by_freq": True}])
 def test_embedding_vs_torch(kw, device):

@@ -159,6 +159,9 @@ def bilinear(input1, input2, weight, bias=None):
 # ----------------------------------------------------------------------------------------------------------------
 
 
+_ONE_HOT_ELEMENTS = 1 << 20  # embedding backward by a one-hot GEMM up to this many (rows x indices) elements
+
+
 class Embedding(Function):
     """weight[indices]; the gradient adds each output row's gradient into its weight row (duplicates add up)."""
 
@@ -175,10 +178,21 @@ class Embedding(Function):
         n, d = self.w_shape
         idx = self.idx.reshape(-1)
         g2 = g.reshape(-1, d)
-        gw = xp.zeros((n, d), dtype=g.dtype)
-        if xp is np:
+        gw = None
+        if xp is np and n * idx.size <= _ONE_HOT_ELEMENTS:
+            # small vocabularies: one GEMM with the one-hot matrix, several times faster than np.add.at; an inf or
+            # nan gradient would spread to every row (0 · inf), so such a result is redone with np.add.at
+            one_hot = np.zeros((n, idx.size), g.dtype)
+            one_hot[idx, np.arange(idx.size)] = 1
+            with np.errstate(invalid="ignore", over="ignore"):
+                gw = one_hot @ g2
+            if not np.isfinite(gw).all():
+                gw = None
+        if xp is np and gw is None:
+            gw = np.zeros((n, d), dtype=g.dtype)
             np.add.at(gw, idx, g2)
-        else:
+        elif gw is None:
+            gw = xp.zeros((n, d), dtype=g.dtype)
             import cupyx
             cupyx.scatter_add(gw, idx, g2)
         if self.scale_grad_by_freq:
