@@ -103,7 +103,8 @@ class Function:
             out = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as e:
             raise _op_error(self, inputs, e) from e
-        if type(out) is not _ndarray and (array_type is _ndarray or array_type is None):
+        if (type(out) is not _ndarray and (array_type is _ndarray or array_type is None)
+                and not hasattr(out, "__cuda_array_interface__")):  # a copy to the GPU (ToCopy) stays there
             out = np.asarray(out)  # NumPy returns scalars for 0-d results
         base = inputs[0] if self.is_view else None
         if not record:
