@@ -138,7 +138,7 @@ def copy_weights(zoo_module, torch_module):
 
 
 def compare_module_with_torch(zoo_module, torch_module, args, kwargs=None, dtype=np.float64, grad=True,
-                              n_grad=None, tol=None, copy=True):
+                              n_grad=None, tol=None, copy=True, device="cpu"):
     """Run the same module in zoo and PyTorch; compare outputs and (with ``grad``) the gradients of the inputs
     and of every parameter for one random upstream gradient. Returns zoo's outputs as a tuple.
 
@@ -155,6 +155,7 @@ def compare_module_with_torch(zoo_module, torch_module, args, kwargs=None, dtype
         torch_module.to(tdt)
         zoo_module.to(zdt)
         copy_weights(zoo_module, torch_module)
+    zoo_module.to(device)
     n_grad = len(args) if n_grad is None else n_grad
 
     def cast(a):
@@ -164,10 +165,10 @@ def compare_module_with_torch(zoo_module, torch_module, args, kwargs=None, dtype
     for i, a in enumerate(args):
         if isinstance(a, np.ndarray) and id(a) not in z_of:
             wants = grad and a.dtype.kind == "f" and i < n_grad
-            z_of[id(a)] = zoo.tensor(cast(a), requires_grad=wants)
+            z_of[id(a)] = zoo.tensor(cast(a), requires_grad=wants, device=device)
             t_of[id(a)] = torch.tensor(cast(a), requires_grad=wants)
     kwargs = kwargs or {}
-    z_kw = {k: zoo.tensor(cast(v)) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    z_kw = {k: zoo.tensor(cast(v), device=device) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     t_kw = {k: torch.tensor(cast(v)) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     z_out = zoo_module(*[z_of.get(id(a), a) for a in args], **z_kw)
     t_out = torch_module(*[t_of.get(id(a), a) for a in args], **t_kw)
@@ -196,7 +197,7 @@ def compare_module_with_torch(zoo_module, torch_module, args, kwargs=None, dtype
         assert zo.requires_grad == to.requires_grad
         if to.requires_grad:
             w = rng.standard_normal(tn.shape).astype(tn.dtype)
-            z_loss.append((zo * zoo.tensor(w)).sum())
+            z_loss.append((zo * zoo.tensor(w, device=device)).sum())
             t_loss.append((to * torch.tensor(w)).sum())
     if not grad or not t_loss:
         return z_outs

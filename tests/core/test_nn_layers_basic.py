@@ -35,12 +35,12 @@ def _pair(make, dtype, randomize=True):
     return zm, tm
 
 
-def _check_same(zm, tm, inputs, dtype, n_grad=None, tol=None):
+def _check_same(zm, tm, inputs, dtype, n_grad=None, tol=None, device="cpu"):
     """Forward both layers (as they are) on the same NumPy ``inputs`` (float ones among the first ``n_grad``
     require grad), backpropagate one random upstream gradient and compare outputs, input and parameter grads
     within ``tol`` (F32/F64 by default)."""
     tol = tol or (F64 if dtype == np.float64 else F32)
-    compare_module_with_torch(zm, tm, inputs, dtype=dtype, n_grad=n_grad, tol=tol, copy=False)
+    compare_module_with_torch(zm, tm, inputs, dtype=dtype, n_grad=n_grad, tol=tol, copy=False, device=device)
 
 
 DTYPES = [np.float32, np.float64]
@@ -107,22 +107,22 @@ LAYER_CASES = [
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", LAYER_CASES, ids=[c[0] for c in LAYER_CASES])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_layer_vs_torch(case, dtype):
+def test_layer_vs_torch(case, dtype, device):
     make, shapes = case[1], case[2]
     zm, tm = _pair(make, dtype)
     inputs = [arr(*s, seed=i, low=-2, high=2, dtype=dtype) for i, s in enumerate(shapes)]
-    _check_same(zm, tm, inputs, dtype, tol=case[3] if len(case) > 3 and dtype == np.float64 else None)
+    _check_same(zm, tm, inputs, dtype, tol=case[3] if len(case) > 3 and dtype == np.float64 else None, device=device)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("make", [lambda nn: nn.ReLU(inplace=True), lambda nn: nn.LeakyReLU(0.1, inplace=True),
                                   lambda nn: nn.Hardtanh(inplace=True), lambda nn: nn.ELU(inplace=True),
                                   lambda nn: nn.SiLU(inplace=True), lambda nn: nn.Threshold(0.0, -1.0, True)])
-def test_inplace_activation_vs_torch(make):
+def test_inplace_activation_vs_torch(make, device):
     """The in-place forms modify their input (here a non-leaf) and backpropagate like PyTorch's."""
     torch = torch_or_skip()
     x = arr(4, 5, low=-2, high=2)
-    zx, tx = zoo.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    zx, tx = zoo.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
     zh, th = zx * 1.0, tx * 1.0
     zo, to = make(nn)(zh), make(torch.nn)(th)
     np.testing.assert_allclose(to_numpy(zh), to_numpy(th), **F64)  # the input itself changed
@@ -144,10 +144,10 @@ EMBEDDING_CASES = [
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", EMBEDDING_CASES, ids=[c[0] for c in EMBEDDING_CASES])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_embedding_vs_torch(case, dtype):
+def test_embedding_vs_torch(case, dtype, device):
     zm, tm = _pair(case[1], dtype)
     ids = np.array([[0, 2, 6, 2], [1, 1, 6, 5]], dtype=np.int64)
-    _check_same(zm, tm, [ids], dtype)
+    _check_same(zm, tm, [ids], dtype, device=device)
     np.testing.assert_allclose(to_numpy(zm.weight), to_numpy(tm.weight), **F64)  # max_norm renormalised rows
 
 
@@ -202,11 +202,11 @@ def _loss_input(shape, kind, seed, dtype):
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # PyTorch's kl_div advice
 @pytest.mark.parametrize("case", LOSS_CASES, ids=[c[0] for c in LOSS_CASES])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_loss_vs_torch(case, dtype):
+def test_loss_vs_torch(case, dtype, device):
     _, make, specs = case
     zm, tm = _pair(make, dtype)
     inputs = [_loss_input(s, k, i, dtype) for i, (s, k) in enumerate(specs)]
-    _check_same(zm, tm, inputs, dtype, n_grad=1)
+    _check_same(zm, tm, inputs, dtype, n_grad=1, device=device)
 
 
 @pytest.mark.oracle
@@ -278,13 +278,13 @@ BN_CASES = [
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", BN_CASES, ids=[c[0] for c in BN_CASES])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_batchnorm_train_then_eval_vs_torch(case, dtype):
+def test_batchnorm_train_then_eval_vs_torch(case, dtype, device):
     _, make, shape = case
     zm, tm = _pair(make, dtype)
     tol = F64 if dtype == np.float64 else F32
     for step in range(3):  # training steps: batch statistics, running averages updated
         x = arr(*shape, seed=step, low=-1, high=3, dtype=dtype)
-        _check_same(zm.train(), tm.train(), [x], dtype)
+        _check_same(zm.train(), tm.train(), [x], dtype, device=device)
         zm.zero_grad()
         tm.zero_grad()
     for (k, zv), tv in zip(zm.state_dict().items(), tm.state_dict().values()):
@@ -292,16 +292,16 @@ def test_batchnorm_train_then_eval_vs_torch(case, dtype):
     if zm.track_running_stats:
         assert zm.num_batches_tracked.item() == 3 and zm.num_batches_tracked.dtype == zoo.int64
     x = arr(*shape, seed=9, low=-1, high=3, dtype=dtype)
-    _check_same(zm.eval(), tm.eval(), [x], dtype)  # running statistics (batch ones when untracked)
+    _check_same(zm.eval(), tm.eval(), [x], dtype, device=device)  # running statistics (batch ones when untracked)
     for (k, zv), tv in zip(zm.state_dict().items(), tm.state_dict().values()):
         np.testing.assert_allclose(to_numpy(zv), to_numpy(tv), err_msg=k, **tol)  # eval leaves them alone
 
 
-def test_batchnorm_cumulative_average_is_the_mean_of_batch_statistics():
-    bn = nn.BatchNorm1d(3, momentum=None, affine=False)
+def test_batchnorm_cumulative_average_is_the_mean_of_batch_statistics(device):
+    bn = nn.BatchNorm1d(3, momentum=None, affine=False).to(device)
     xs = [arr(10, 3, seed=s, low=-1, high=5) for s in range(4)]
     for x in xs:
-        bn(zoo.tensor(x, dtype=zoo.float32))
+        bn(zoo.tensor(x, dtype=zoo.float32, device=device))
     means = np.mean([x.mean(0) for x in xs], axis=0)
     variances = np.mean([x.var(0, ddof=1) for x in xs], axis=0)
     np.testing.assert_allclose(to_numpy(bn.running_mean), means, rtol=1e-5)
@@ -309,15 +309,15 @@ def test_batchnorm_cumulative_average_is_the_mean_of_batch_statistics():
     assert bn.num_batches_tracked.item() == 4
 
 
-def test_batchnorm_eval_uses_running_stats_and_untracked_uses_batch_stats():
-    bn = nn.BatchNorm1d(2, affine=False).eval()
-    bn.running_mean.copy_(zoo.tensor([1.0, -1.0]))
-    bn.running_var.copy_(zoo.tensor([4.0, 0.25]))
-    x = zoo.tensor([[3.0, 0.0], [5.0, -2.0]])
+def test_batchnorm_eval_uses_running_stats_and_untracked_uses_batch_stats(device):
+    bn = nn.BatchNorm1d(2, affine=False).to(device).eval()
+    bn.running_mean.copy_(zoo.tensor([1.0, -1.0], device=device))
+    bn.running_var.copy_(zoo.tensor([4.0, 0.25], device=device))
+    x = zoo.tensor([[3.0, 0.0], [5.0, -2.0]], device=device)
     np.testing.assert_allclose(to_numpy(bn(x)), (to_numpy(x) - [1, -1]) / np.sqrt(np.array([4, 0.25]) + 1e-5),
                                rtol=1e-6)
     assert bn.num_batches_tracked.item() == 0  # eval mode does not count batches
-    free = nn.BatchNorm1d(2, affine=False, track_running_stats=False).eval()
+    free = nn.BatchNorm1d(2, affine=False, track_running_stats=False).to(device).eval()
     assert free.running_mean is None and free.num_batches_tracked is None
     assert list(free.state_dict()) == []
     y = to_numpy(free(x))
@@ -338,8 +338,8 @@ def test_batchnorm_input_dimension_errors():
         nn.BatchNorm1d(3)(zoo.randn(1, 3))
 
 
-def test_batchnorm_loads_checkpoints_without_num_batches_tracked():
-    bn = nn.BatchNorm2d(3)
+def test_batchnorm_loads_checkpoints_without_num_batches_tracked(device):
+    bn = nn.BatchNorm2d(3).to(device)
     bn.num_batches_tracked.fill_(7)
     old = {k: v for k, v in nn.BatchNorm2d(3).state_dict().items() if k != "num_batches_tracked"}
     old["running_mean"] = zoo.tensor([1.0, 2.0, 3.0])
@@ -349,7 +349,8 @@ def test_batchnorm_loads_checkpoints_without_num_batches_tracked():
     assert list(old) == keys_before  # the caller's dict is not modified
     assert bn.num_batches_tracked.item() == 7
     np.testing.assert_array_equal(to_numpy(bn.running_mean), [1, 2, 3])
-    seq = nn.Sequential(nn.Identity(), nn.BatchNorm2d(3))
+    assert bn.running_mean.device.type == device  # loaded into the module's own storage
+    seq = nn.Sequential(nn.Identity(), nn.BatchNorm2d(3)).to(device)
     sd = {k: v for k, v in seq.state_dict().items() if not k.endswith("num_batches_tracked")}
     seq.load_state_dict(sd)
     with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "1.running_var"'):
@@ -370,31 +371,33 @@ def _check_uniform(a, bound):
 
 
 @pytest.mark.parametrize("in_f,out_f", [(256, 300), (40, 2000)])
-def test_linear_init_matches_pytorch_bounds(in_f, out_f):
-    m = nn.Linear(in_f, out_f)
+def test_linear_init_matches_pytorch_bounds(in_f, out_f, device):
+    m = nn.Linear(in_f, out_f, device=device)  # initialised on the device, from its generator
     # kaiming_uniform_(a=sqrt(5)): bound = gain·sqrt(3/fan_in) with gain = sqrt(2/(1+5)) → 1/sqrt(fan_in)
     _check_uniform(m.weight, 1 / math.sqrt(in_f))
     assert np.all(np.abs(to_numpy(m.bias)) <= 1 / math.sqrt(in_f))
     assert m.weight.dtype == zoo.float32 and m.weight.requires_grad and m.bias.shape == (out_f,)
+    assert m.weight.device.type == device
 
 
-def test_bilinear_prelu_embedding_and_norm_init():
-    b = nn.Bilinear(64, 10, 300)
+def test_bilinear_prelu_embedding_and_norm_init(device):
+    b = nn.Bilinear(64, 10, 300, device=device)
     _check_uniform(b.weight, 1 / math.sqrt(64))
     assert np.all(np.abs(to_numpy(b.bias)) <= 1 / math.sqrt(64))
-    np.testing.assert_array_equal(to_numpy(nn.PReLU(5).weight), np.full(5, 0.25, np.float32))
-    np.testing.assert_array_equal(to_numpy(nn.PReLU(init=0.1).weight), np.full(1, 0.1, np.float32))
-    e = to_numpy(nn.Embedding(1000, 100).weight)
+    np.testing.assert_array_equal(to_numpy(nn.PReLU(5, device=device).weight), np.full(5, 0.25, np.float32))
+    np.testing.assert_array_equal(to_numpy(nn.PReLU(init=0.1, device=device).weight), np.full(1, 0.1, np.float32))
+    e = to_numpy(nn.Embedding(1000, 100, device=device).weight)
     assert abs(e.mean()) < 0.01 and abs(e.std() - 1) < 0.01  # N(0, 1)
-    e = nn.Embedding(10, 4, padding_idx=-2)
+    e = nn.Embedding(10, 4, padding_idx=-2, device=device)
     assert e.padding_idx == 8
     np.testing.assert_array_equal(to_numpy(e.weight)[8], 0)
     assert to_numpy(e.weight)[7].any()
-    for m in (nn.LayerNorm((2, 3)), nn.GroupNorm(2, 4), nn.BatchNorm1d(4), nn.RMSNorm(3)):
+    for m in (nn.LayerNorm((2, 3), device=device), nn.GroupNorm(2, 4, device=device), nn.BatchNorm1d(4, device=device),
+              nn.RMSNorm(3, device=device)):
         np.testing.assert_array_equal(to_numpy(m.weight), 1)
         if getattr(m, "bias", None) is not None:
             np.testing.assert_array_equal(to_numpy(m.bias), 0)
-    bn = nn.BatchNorm2d(3)
+    bn = nn.BatchNorm2d(3, device=device)
     np.testing.assert_array_equal(to_numpy(bn.running_mean), 0)
     np.testing.assert_array_equal(to_numpy(bn.running_var), 1)
     assert bn.num_batches_tracked.dtype == zoo.int64 and bn.num_batches_tracked.shape == ()
@@ -414,20 +417,21 @@ def test_init_statistics_agree_with_pytorch():
             np.testing.assert_allclose(np.abs(z).max(), np.abs(t).max(), rtol=0.01)
 
 
-def test_factory_kwargs_and_reset_parameters():
-    m = nn.Linear(3, 4, dtype=zoo.float64, device="cpu")
-    assert m.weight.dtype == zoo.float64 and m.bias.dtype == zoo.float64 and m.weight.device.type == "cpu"
-    bn = nn.BatchNorm1d(3, dtype=zoo.float64)
+def test_factory_kwargs_and_reset_parameters(device):
+    m = nn.Linear(3, 4, dtype=zoo.float64, device=device)
+    assert m.weight.dtype == zoo.float64 and m.bias.dtype == zoo.float64 and m.weight.device.type == device
+    bn = nn.BatchNorm1d(3, dtype=zoo.float64, device=device)
     assert bn.running_mean.dtype == zoo.float64 and bn.num_batches_tracked.dtype == zoo.int64
-    for m in (nn.Embedding(4, 2, dtype=zoo.float64), nn.LayerNorm(3, dtype=zoo.float64),
-              nn.PReLU(dtype=zoo.float64), nn.GroupNorm(1, 2, dtype=zoo.float64), nn.RMSNorm(2, dtype=zoo.float64),
-              nn.Bilinear(2, 2, 2, dtype=zoo.float64)):
-        assert m.weight.dtype == zoo.float64
-    lin = nn.Linear(3, 4)
+    assert bn.running_mean.device.type == bn.num_batches_tracked.device.type == device
+    kw = dict(dtype=zoo.float64, device=device)
+    for m in (nn.Embedding(4, 2, **kw), nn.LayerNorm(3, **kw), nn.PReLU(**kw), nn.GroupNorm(1, 2, **kw),
+              nn.RMSNorm(2, **kw), nn.Bilinear(2, 2, 2, **kw)):
+        assert m.weight.dtype == zoo.float64 and m.weight.device.type == device
+    lin = nn.Linear(3, 4, device=device)
     before = to_numpy(lin.weight).copy()
     lin.reset_parameters()
     assert not np.array_equal(before, to_numpy(lin.weight))
-    nn.Linear(0, 3)  # an empty fan-in initialises without error
+    nn.Linear(0, 3, device=device)  # an empty fan-in initialises without error
     assert nn.Linear(3, 4, bias=False).bias is None
 
 
@@ -480,9 +484,9 @@ def test_repr_equals_pytorch(i):
 
 @pytest.mark.parametrize("cls", [nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
                                  nn.FeatureAlphaDropout])
-def test_dropout_modules_respect_training(cls):
+def test_dropout_modules_respect_training(cls, device):
     shape = {nn.Dropout1d: (8, 16, 5), nn.Dropout3d: (8, 16, 2, 2, 2)}.get(cls, (8, 16, 4, 4))
-    x = zoo.randn(*shape)
+    x = zoo.randn(*shape, device=device)
     m = cls(0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -492,17 +496,17 @@ def test_dropout_modules_respect_training(cls):
     assert cls(0.0)(x) is x or np.array_equal(to_numpy(cls(0.0)(x)), to_numpy(x))
 
 
-def test_dropout_statistics_and_channel_masks():
-    x = zoo.ones(200, 500)
+def test_dropout_statistics_and_channel_masks(device):
+    x = zoo.ones(200, 500, device=device)
     y = to_numpy(nn.Dropout(0.3)(x))
     assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.7)}
     assert abs((y == 0).mean() - 0.3) < 0.01
-    y = to_numpy(nn.Dropout2d(0.5)(zoo.ones(16, 32, 3, 3)))
+    y = to_numpy(nn.Dropout2d(0.5)(zoo.ones(16, 32, 3, 3, device=device)))
     per_channel = y.reshape(16, 32, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))  # whole channels kept or dropped
-    y = to_numpy(nn.AlphaDropout(0.2)(zoo.randn(400, 500)))
+    y = to_numpy(nn.AlphaDropout(0.2)(zoo.randn(400, 500, device=device)))
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.02
-    x = zoo.ones(4, 5)
+    x = zoo.ones(4, 5, device=device)
     out = nn.Dropout(0.5, inplace=True)(x)
     assert out is x or np.array_equal(to_numpy(out), to_numpy(x))
     assert (to_numpy(x) == 0).any()  # the input itself was modified
@@ -511,18 +515,18 @@ def test_dropout_statistics_and_channel_masks():
             nn.Dropout(p)
 
 
-def test_dropout_reproducible_under_manual_seed():
+def test_dropout_reproducible_under_manual_seed(device):
     m = nn.Dropout(0.5)
     zoo.manual_seed(3)
-    a = to_numpy(m(zoo.ones(50)))
+    a = to_numpy(m(zoo.ones(50, device=device)))
     zoo.manual_seed(3)
-    b = to_numpy(m(zoo.ones(50)))
+    b = to_numpy(m(zoo.ones(50, device=device)))
     np.testing.assert_array_equal(a, b)
 
 
-def test_embedding_padding_from_pretrained_and_errors():
-    e = nn.Embedding(6, 3, padding_idx=1)
-    out = e(zoo.tensor([[1, 2, 1], [0, 5, 1]]))
+def test_embedding_padding_from_pretrained_and_errors(device):
+    e = nn.Embedding(6, 3, padding_idx=1, device=device)
+    out = e(zoo.tensor([[1, 2, 1], [0, 5, 1]], device=device))
     assert out.shape == (2, 3, 3)
     np.testing.assert_array_equal(to_numpy(out)[0, 0], 0)
     out.sum().backward()
@@ -531,7 +535,7 @@ def test_embedding_padding_from_pretrained_and_errors():
     np.testing.assert_array_equal(g[[0, 2, 5]], 1)
     np.testing.assert_array_equal(g[[3, 4]], 0)
 
-    w = zoo.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    w = zoo.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], device=device)
     frozen = nn.Embedding.from_pretrained(w, padding_idx=0)
     assert not frozen.weight.requires_grad and frozen.padding_idx == 0
     np.testing.assert_array_equal(to_numpy(frozen.weight)[0], [1, 2])  # not zeroed
@@ -539,7 +543,7 @@ def test_embedding_padding_from_pretrained_and_errors():
     assert list(frozen.state_dict()) == ["weight"] and list(frozen.parameters())[0] is frozen.weight
     trainable = nn.Embedding.from_pretrained(w, freeze=False)
     assert trainable.weight.requires_grad
-    np.testing.assert_array_equal(to_numpy(trainable(zoo.tensor([2, 0]))), [[5, 6], [1, 2]])
+    np.testing.assert_array_equal(to_numpy(trainable(zoo.tensor([2, 0], device=device))), [[5, 6], [1, 2]])
     with pytest.raises(AssertionError, match="2-dimensional"):
         nn.Embedding.from_pretrained(zoo.ones(3))
     for bad in (6, -7):
@@ -550,7 +554,7 @@ def test_embedding_padding_from_pretrained_and_errors():
     with pytest.raises(NotImplementedError, match="sparse"):
         nn.Embedding(6, 3, sparse=True)
     with pytest.raises(IndexError, match="out of range"):
-        nn.Embedding(6, 3)(zoo.tensor([6]))
+        nn.Embedding(6, 3, device=device)(zoo.tensor([6], device=device))
 
 
 BAG_CASES = [
@@ -611,11 +615,11 @@ def test_embedding_bag_errors():
     np.testing.assert_array_equal(to_numpy(nn.EmbeddingBag(4, 2, _weight=shared, padding_idx=0).weight), 1)
 
 
-def test_embedding_max_norm_renormalises_weight_rows_in_place():
-    e = nn.Embedding(4, 3, max_norm=1.0)
+def test_embedding_max_norm_renormalises_weight_rows_in_place(device):
+    e = nn.Embedding(4, 3, max_norm=1.0, device=device)
     with zoo.no_grad():
-        e.weight.copy_(zoo.tensor([[3.0, 4.0, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 2.0], [6.0, 8.0, 0.0]]))
-    e(zoo.tensor([0, 1]))
+        e.weight.copy_(zoo.tensor([[3.0, 4.0, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 2.0], [6.0, 8.0, 0.0]], device=device))
+    e(zoo.tensor([0, 1], device=device))
     norms = np.linalg.norm(to_numpy(e.weight), axis=1)
     np.testing.assert_allclose(norms[:2], [1.0, 0.1], rtol=1e-5)
     np.testing.assert_allclose(norms[2:], [2.0, 10.0])  # rows not looked up are untouched
@@ -661,12 +665,13 @@ def test_layers_are_modules_with_expected_parameters():
 
 
 @pytest.mark.parametrize("dtype", [zoo.float32, zoo.float64])
-def test_small_network_trains(dtype):
+def test_small_network_trains(dtype, device):
     """An MLP built from these layers fits a small regression problem with plain gradient descent."""
     zoo.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 32), nn.LayerNorm(32), nn.GELU(), nn.Dropout(0.0), nn.Linear(32, 1)).to(dtype)
-    x = zoo.tensor(arr(64, 4), dtype=dtype)
-    y = (x * zoo.tensor([1.0, -2.0, 0.5, 3.0], dtype=dtype)).sum(1, keepdim=True)
+    model = nn.Sequential(nn.Linear(4, 32), nn.LayerNorm(32), nn.GELU(), nn.Dropout(0.0), nn.Linear(32, 1))
+    model.to(device, dtype)
+    x = zoo.tensor(arr(64, 4), dtype=dtype, device=device)
+    y = (x * zoo.tensor([1.0, -2.0, 0.5, 3.0], dtype=dtype, device=device)).sum(1, keepdim=True)
     loss_fn = nn.MSELoss()
     first = loss_fn(model(x), y).item()
     for _ in range(200):

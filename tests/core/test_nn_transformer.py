@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import arr, check_grad, compare_module_with_torch, copy_weights, torch_or_skip
+from helpers import arr, check_grad, compare_module_with_torch, copy_weights, to_numpy, torch_or_skip
 
 import zoo
 import zoo.nn as nn
@@ -146,75 +146,77 @@ def test_mha_state_dict_names_repr_and_init_vs_torch():
                 assert bound <= limit, k
 
 
-def test_mha_parameters_and_init():
+def test_mha_parameters_and_init(device):
     zoo.manual_seed(0)
-    m = nn.MultiheadAttention(256, 4, add_bias_kv=True)
+    m = nn.MultiheadAttention(256, 4, add_bias_kv=True, device=device)  # initialised on the device
     assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "bias_k", "bias_v",
                                                       "out_proj.weight", "out_proj.bias"]
     assert m.q_proj_weight is None and m._qkv_same_embed_dim and m.head_dim == 64
-    w = m.in_proj_weight.detach().numpy()
+    w = to_numpy(m.in_proj_weight)
     bound = math.sqrt(6 / (256 + 3 * 256))  # xavier_uniform_ over the packed (3E, E) matrix
     assert w.shape == (768, 256) and np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound
-    assert not m.in_proj_bias.detach().numpy().any() and not m.out_proj.bias.detach().numpy().any()
-    ow = m.out_proj.weight.detach().numpy()
+    assert not to_numpy(m.in_proj_bias).any() and not to_numpy(m.out_proj.bias).any()
+    ow = to_numpy(m.out_proj.weight)
     assert np.abs(ow).max() <= 1 / 16 and np.abs(ow).max() > 0.95 / 16  # Linear's default, U(+-1/sqrt(E))
-    bk = m.bias_k.detach().numpy()  # xavier_normal_ on (1, 1, E): std sqrt(2 / (E + E))
+    bk = to_numpy(m.bias_k)  # xavier_normal_ on (1, 1, E): std sqrt(2 / (E + E))
     assert bk.shape == (1, 1, 256) and abs(bk.std() - 1 / 16) < 0.25 / 16
-    sep = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False, dtype=zoo.float64)
+    sep = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False, dtype=zoo.float64, device=device)
     assert [(n, tuple(p.shape)) for n, p in sep.named_parameters()] == [
         ("q_proj_weight", (8, 8)), ("k_proj_weight", (8, 3)), ("v_proj_weight", (8, 5)), ("out_proj.weight", (8, 8))]
     assert sep.in_proj_weight is None and sep.in_proj_bias is None and sep.bias_k is None
     assert sep.q_proj_weight.dtype == zoo.float64
+    assert all(p.device.type == device for p in [*m.parameters(), *sep.parameters()])
 
 
-def test_mha_masking_semantics_without_torch():
+def test_mha_masking_semantics_without_torch(device):
     """A blocked key gets zero weight; bool and additive float masks agree; the weights path and the fused
     path agree; averaged weights are the mean of the per-head ones; unbatched equals a batch of one."""
-    m = nn.MultiheadAttention(E, H, dtype=zoo.float64)
-    q, k, v = (zoo.tensor(a) for a in mha_inputs({}, False))
+    m = nn.MultiheadAttention(E, H, dtype=zoo.float64, device=device)
+    q, k, v = (zoo.tensor(a, device=device) for a in mha_inputs({}, False))
     blocked = _blocked((N, S), 2)
-    bool_out, w = m(q, k, v, key_padding_mask=zoo.tensor(blocked))
-    assert np.all(w.detach().numpy()[np.broadcast_to(blocked[:, None, :], (N, L, S))] == 0)
-    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0)
-    float_out, _ = m(q, k, v, key_padding_mask=zoo.tensor(np.where(blocked, -np.inf, 0.0)))
-    fused_out, none = m(q, k, v, key_padding_mask=zoo.tensor(blocked), need_weights=False)
+    kpm = zoo.tensor(blocked, device=device)
+    bool_out, w = m(q, k, v, key_padding_mask=kpm)
+    assert np.all(to_numpy(w)[np.broadcast_to(blocked[:, None, :], (N, L, S))] == 0)
+    np.testing.assert_allclose(to_numpy(w).sum(-1), 1.0)
+    float_out, _ = m(q, k, v, key_padding_mask=zoo.tensor(np.where(blocked, -np.inf, 0.0), device=device))
+    fused_out, none = m(q, k, v, key_padding_mask=kpm, need_weights=False)
     assert none is None
-    np.testing.assert_allclose(float_out.detach().numpy(), bool_out.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(fused_out.detach().numpy(), bool_out.detach().numpy(), atol=1e-12)
-    _, per_head = m(q, k, v, key_padding_mask=zoo.tensor(blocked), average_attn_weights=False)
-    np.testing.assert_allclose(per_head.detach().numpy().mean(1), w.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(to_numpy(float_out), to_numpy(bool_out), atol=1e-12)
+    np.testing.assert_allclose(to_numpy(fused_out), to_numpy(bool_out), atol=1e-12)
+    _, per_head = m(q, k, v, key_padding_mask=kpm, average_attn_weights=False)
+    np.testing.assert_allclose(to_numpy(per_head).mean(1), to_numpy(w), atol=1e-12)
     one, w1 = m(q[:, :1][:, 0], k[:, :1][:, 0], v[:, :1][:, 0])
     batch, wb = m(q[:, :1], k[:, :1], v[:, :1])
-    np.testing.assert_allclose(one.detach().numpy(), batch.detach().numpy()[:, 0], atol=1e-12)
-    np.testing.assert_allclose(w1.detach().numpy(), wb.detach().numpy()[0], atol=1e-12)
+    np.testing.assert_allclose(to_numpy(one), to_numpy(batch)[:, 0], atol=1e-12)
+    np.testing.assert_allclose(to_numpy(w1), to_numpy(wb)[0], atol=1e-12)
 
 
 @pytest.mark.parametrize("need_weights", [True, False])
-def test_mha_gradcheck(need_weights):
-    m = nn.MultiheadAttention(4, 2, add_bias_kv=True, dtype=zoo.float64)
-    mask = zoo.tensor(_blocked((3, 5), 4))
+def test_mha_gradcheck(need_weights, device):
+    m = nn.MultiheadAttention(4, 2, add_bias_kv=True, dtype=zoo.float64, device=device)
+    mask = zoo.tensor(_blocked((3, 5), 4), device=device)
     check_grad(lambda q, k, v: m(q, k, v, attn_mask=mask, need_weights=need_weights)[0],
-               arr(3, 2, 4), arr(5, 2, 4, seed=1), arr(5, 2, 4, seed=2))
+               arr(3, 2, 4), arr(5, 2, 4, seed=1), arr(5, 2, 4, seed=2), device=device)
     check_grad(lambda w: F.linear(w, m.in_proj_weight, None).sum() + m(w, w, w, need_weights=need_weights)[0],
-               arr(3, 2, 4))
+               arr(3, 2, 4), device=device)
 
 
-def test_mha_dropout_train_and_eval():
-    m = nn.MultiheadAttention(E, H, dropout=0.5)
-    q, k, v = (zoo.tensor(a.astype(np.float32)) for a in mha_inputs({}, False))
+def test_mha_dropout_train_and_eval(device):
+    m = nn.MultiheadAttention(E, H, dropout=0.5, device=device)
+    q, k, v = (zoo.tensor(a.astype(np.float32), device=device) for a in mha_inputs({}, False))
     zoo.manual_seed(1)
     a, wa = m(q, k, v)
     zoo.manual_seed(1)
     b, _ = m(q, k, v)
-    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())  # reproducible under a seed
-    kept = wa.detach().numpy()
+    np.testing.assert_array_equal(to_numpy(a), to_numpy(b))  # reproducible under a seed
+    kept = to_numpy(wa)
     m.eval()
     c, wc = m(q, k, v)
     d, _ = m(q, k, v, need_weights=False)
-    assert not np.allclose(a.detach().numpy(), c.detach().numpy())
-    np.testing.assert_allclose(wc.detach().numpy().sum(-1), 1.0, rtol=1e-6)  # no dropout in eval
-    np.testing.assert_allclose(c.detach().numpy(), d.detach().numpy(), atol=1e-6)
+    assert not np.allclose(to_numpy(a), to_numpy(c))
+    np.testing.assert_allclose(to_numpy(wc).sum(-1), 1.0, rtol=1e-6)  # no dropout in eval
+    np.testing.assert_allclose(to_numpy(c), to_numpy(d), atol=1e-6)
     assert not np.allclose(kept.sum(-1), 1.0)  # dropout zeroes and rescales the weights while training
 
 
@@ -421,45 +423,48 @@ def test_transformer_names_and_repr_vs_torch():
             assert repr(zm) == repr(tm)
 
 
-def test_encoder_stack_deep_copies_the_layer():
-    layer = nn.TransformerEncoderLayer(D, 2, FF, 0.0)
+def test_encoder_stack_deep_copies_the_layer(device):
+    layer = nn.TransformerEncoderLayer(D, 2, FF, 0.0, device=device)
     enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
     w0, w1 = enc.layers[0].linear1.weight, enc.layers[1].linear1.weight
     assert w0 is not w1 and w0 is not layer.linear1.weight
-    np.testing.assert_array_equal(w0.detach().numpy(), layer.linear1.weight.detach().numpy())
-    np.testing.assert_array_equal(w0.detach().numpy(), w1.detach().numpy())
+    assert w0.device.type == w1.device.type == device and w0.data_ptr() != layer.linear1.weight.data_ptr()
+    np.testing.assert_array_equal(to_numpy(w0), to_numpy(layer.linear1.weight))
+    np.testing.assert_array_equal(to_numpy(w0), to_numpy(w1))
     assert enc.num_layers == 2 and enc.norm is None and len(list(enc.parameters())) == 2 * len(list(layer.parameters()))
     assert list(enc.state_dict())[0] == "layers.0.self_attn.in_proj_weight"
 
 
-def test_transformer_layers_without_torch():
+def test_transformer_layers_without_torch(device):
     """Shapes, masking (a padded source position cannot change other outputs) and a float64 gradcheck."""
-    enc = nn.TransformerEncoderLayer(4, 2, 8, 0.0, batch_first=True, dtype=zoo.float64)
+    kw = dict(dtype=zoo.float64, device=device)
+    enc = nn.TransformerEncoderLayer(4, 2, 8, 0.0, batch_first=True, **kw)
     x = arr(2, 5, 4)
     blocked = np.zeros((2, 5), bool)
     blocked[:, -1] = True
-    y = enc(zoo.tensor(x), src_key_padding_mask=zoo.tensor(blocked)).detach().numpy()
+    kpm = zoo.tensor(blocked, device=device)
+    y = to_numpy(enc(zoo.tensor(x, device=device), src_key_padding_mask=kpm))
     x2 = x.copy()
     x2[:, -1] += 10.0
-    y2 = enc(zoo.tensor(x2), src_key_padding_mask=zoo.tensor(blocked)).detach().numpy()
+    y2 = to_numpy(enc(zoo.tensor(x2, device=device), src_key_padding_mask=kpm))
     np.testing.assert_allclose(y[:, :-1], y2[:, :-1], atol=1e-12)
-    causal = nn.Transformer.generate_square_subsequent_mask(5, dtype=zoo.float64)
-    y3 = enc(zoo.tensor(x2), src_mask=causal, is_causal=True).detach().numpy()
-    y4 = enc(zoo.tensor(x), src_mask=causal, is_causal=True).detach().numpy()
+    causal = nn.Transformer.generate_square_subsequent_mask(5, **kw)
+    y3 = to_numpy(enc(zoo.tensor(x2, device=device), src_mask=causal, is_causal=True))
+    y4 = to_numpy(enc(zoo.tensor(x, device=device), src_mask=causal, is_causal=True))
     np.testing.assert_allclose(y3[:, :-1], y4[:, :-1], atol=1e-12)  # the future does not leak backwards
-    check_grad(lambda t: enc(t, src_mask=causal), x)
-    dec = nn.TransformerDecoderLayer(4, 2, 8, 0.0, norm_first=True, dtype=zoo.float64)
-    check_grad(lambda t, m: dec(t, m, tgt_mask=causal[:3, :3]), arr(3, 2, 4), arr(5, 2, 4, seed=1))
-    model = nn.Transformer(4, 2, 1, 1, 8, 0.0, dtype=zoo.float64)
-    assert model(zoo.tensor(arr(5, 2, 4)), zoo.tensor(arr(3, 2, 4))).shape == (3, 2, 4)
+    check_grad(lambda t: enc(t, src_mask=causal), x, device=device)
+    dec = nn.TransformerDecoderLayer(4, 2, 8, 0.0, norm_first=True, **kw)
+    check_grad(lambda t, m: dec(t, m, tgt_mask=causal[:3, :3]), arr(3, 2, 4), arr(5, 2, 4, seed=1), device=device)
+    model = nn.Transformer(4, 2, 1, 1, 8, 0.0, **kw)
+    assert model(zoo.tensor(arr(5, 2, 4), device=device), zoo.tensor(arr(3, 2, 4), device=device)).shape == (3, 2, 4)
     for name, p in model.named_parameters():
         if p.dim() > 1:  # xavier_uniform_ everywhere
             fan_out, fan_in = p.shape
-            assert np.abs(p.detach().numpy()).max() <= math.sqrt(6 / (fan_in + fan_out)), name
+            assert np.abs(to_numpy(p)).max() <= math.sqrt(6 / (fan_in + fan_out)), name
     with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
-        model(zoo.randn(5, 2, 4, dtype=zoo.float64), zoo.randn(3, 3, 4, dtype=zoo.float64))
+        model(zoo.randn(5, 2, 4, **kw), zoo.randn(3, 3, 4, **kw))
     with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal to d_model"):
-        model(zoo.randn(5, 2, 4, dtype=zoo.float64), zoo.randn(3, 2, 6, dtype=zoo.float64))
+        model(zoo.randn(5, 2, 4, **kw), zoo.randn(3, 2, 6, **kw))
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         nn.TransformerEncoderLayer(4, 2, activation="tanh")
 
@@ -467,20 +472,22 @@ def test_transformer_layers_without_torch():
 @pytest.mark.oracle
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
 @pytest.mark.parametrize("need_weights", [True, False])
-def test_mha_fully_masked_row_vs_torch(need_weights):
+def test_mha_fully_masked_row_vs_torch(need_weights, device):
     """A batch whose every key is padded: NaN through the weights path, zeros through the fused path — as in
     PyTorch."""
     torch = torch_or_skip()
     tm = torch.nn.MultiheadAttention(E, H).double()
     zm = nn.MultiheadAttention(E, H, dtype=zoo.float64)
     copy_weights(zm, tm)
+    zm.to(device)
     x = arr(L, N, E)
     kpm = np.zeros((N, L), bool)
     kpm[1] = True
     t = tm(*[torch.tensor(x)] * 3, key_padding_mask=torch.tensor(kpm), need_weights=need_weights)[0]
-    z = zm(*[zoo.tensor(x)] * 3, key_padding_mask=zoo.tensor(kpm), need_weights=need_weights)[0]
-    assert np.isnan(z.detach().numpy()[:, 1]).all() == need_weights
-    np.testing.assert_allclose(z.detach().numpy(), t.detach().numpy(), atol=1e-12)
+    z = zm(*[zoo.tensor(x, device=device)] * 3, key_padding_mask=zoo.tensor(kpm, device=device),
+           need_weights=need_weights)[0]
+    assert np.isnan(to_numpy(z)[:, 1]).all() == need_weights
+    np.testing.assert_allclose(to_numpy(z), to_numpy(t), atol=1e-12)
 
 
 def test_attention_layers_on_device(device):
