@@ -41,16 +41,17 @@ def write_inplace(self, result):
     return self
 
 
-def inplace(op, name=None):
+def inplace(op, name=None, snapshot=True):
     """Make ``self.op_(*args)`` (named ``name``, by default ``op``'s name + ``_``) from the out-of-place
-    ``op(self, *args)``."""
+    ``op(self, *args)``. ``snapshot=False``: ``op`` neither keeps its input for backward nor writes into it
+    (relu's backward reads only its output), so while autograd records it runs on ``self``'s memory, uncopied."""
     def method(self, *args, **kwargs):
         if _mode.grad_enabled:
             if self._view is not None and self._view[2] != self._vc[0]:
                 refresh_view(self)
             if self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args):
                 return record_inplace(self, lambda src: op(src, *(src if a is self else a for a in args), **kwargs),
-                                      method.__name__)
+                                      method.__name__, snapshot)
             self._check_inplace()
         return write_inplace(self, op(self, *args, **kwargs))
     method.__name__ = name or op.__name__ + "_"

@@ -211,6 +211,31 @@ def test_inplace_functional_underscore_forms():
         np.testing.assert_allclose(to_numpy(x), to_numpy(getattr(F, name[:-1])(zoo.tensor(a), *args)), atol=1e-15)
 
 
+@pytest.mark.parametrize("name,args,expected", [
+    ("relu_", (), [0, 0, 0.5, 7, np.nan]),
+    ("hardtanh_", (0.0, 6.0), [0, 0, 0.5, 6, np.nan]),
+    ("hardtanh_", (2.0, 1.0), [1, 1, 1, 1, 1]),  # min > max gives max, as PyTorch
+])
+def test_clamp_inplace_without_autograd_writes_its_own_memory(name, args, expected, device):
+    base = zoo.tensor(np.array([[-2, -0.0, 0.5, 7, np.nan]] * 2, np.float32), device=device)
+    row = base[1]  # a view: the write goes through to the base
+    memory, version = row._data, row._version
+    with zoo.no_grad():
+        assert getattr(F, name)(row, *args) is row
+    assert row._data is memory and row._version > version and row.dtype == zoo.float32
+    np.testing.assert_array_equal(to_numpy(base)[1], np.array(expected, np.float32))
+    np.testing.assert_array_equal(to_numpy(base)[0], np.array([-2, -0.0, 0.5, 7, np.nan], np.float32))
+
+
+def test_relu_inplace_under_autograd_is_still_checked_by_versions():
+    x = zoo.tensor(arr(3, 4, low=-2, high=2), requires_grad=True)
+    y = x * 1.0
+    z = y * y  # keeps y for its backward
+    F.relu_(y)  # overwrites y: z's backward must refuse to run on the changed values
+    with pytest.raises(RuntimeError, match="inplace"):
+        z.sum().backward()
+
+
 def test_inplace_on_leaf_requiring_grad_raises():
     x = zoo.tensor(arr(3), requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):

@@ -12,6 +12,7 @@ import numpy as np
 from ... import dtypes
 from ...amp import autocast_float32
 from ...autograd.function import Function
+from ...autograd.grad_mode import _mode
 from ...device import array_module
 from ...ops import pointwise as _pw
 from ...ops._util import float_result, unbroadcast, wrap_dim
@@ -508,8 +509,8 @@ def _rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 # The functions with PyTorch's inplace= flag, and their F.<name>_ forms. In-place versions compute out of place
 # and write back through core/ops/inplace.py, which keeps autograd correct.
-def _inplace_form(name, fn):
-    method = _make_inplace(fn)
+def _inplace_form(name, fn, snapshot=True):
+    method = _make_inplace(fn, snapshot=snapshot)
     method.__name__ = name + "_"
     return method
 
@@ -566,8 +567,33 @@ def _hardsigmoid(input):
     return Hardsigmoid().apply(input)
 
 
-relu_ = _inplace_form("relu", _pw.relu)
-hardtanh_ = _inplace_form("hardtanh", _hardtanh)
+def _clamp_inplace_form(name, fn, bounds):
+    """``fn``'s in-place form; without autograd recording, a float tensor is clamped in its own memory in one pass
+    (the general form computes a new array and copies it back), which inference with ReLU(inplace=True) and
+    ReLU6 layers relies on."""
+    general = _inplace_form(name, fn, snapshot=False)  # both ops' backward reads only their output
+
+    def method(input, *args):
+        d = input._data if isinstance(input, Tensor) else None
+        if d is None or _mode.grad_enabled or d.dtype.kind != "f" or not getattr(d.flags, "writeable", True):
+            return general(input, *args)
+        lo, hi = bounds(*args)
+        t = d.dtype.type
+        if hi is None:
+            array_module(d).maximum(d, t(lo), out=d)
+        elif lo > hi:
+            d.fill(t(hi))
+        else:
+            array_module(d).clip(d, t(lo), t(hi), out=d)
+        input._vc[0] += 1
+        return input
+    method.__name__ = name + "_"
+    method.__doc__ = general.__doc__
+    return method
+
+
+relu_ = _clamp_inplace_form("relu", _pw.relu, lambda: (0, None))
+hardtanh_ = _clamp_inplace_form("hardtanh", _hardtanh, lambda lo=-1.0, hi=1.0: (lo, hi))
 leaky_relu_ = _inplace_form("leaky_relu", _leaky_relu)
 elu_ = _inplace_form("elu", _elu)
 celu_ = _inplace_form("celu", _celu)
