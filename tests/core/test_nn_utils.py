@@ -207,3 +207,78 @@ def test_vector_conversion_vs_torch():
     copy_weights(z, t)
     np.testing.assert_array_equal(to_numpy(parameters_to_vector(z.parameters())),
                                   torch.nn.utils.parameters_to_vector(t.parameters()).detach().numpy())
+
+
+# ------------------------------------------------------------------------------------------------------------
+# conv + batch norm fusion
+# ------------------------------------------------------------------------------------------------------------
+
+def _conv_bn(device="cpu", bias=False, groups=1):
+    conv = nn.Conv2d(4, 6 if groups == 1 else 4, 3, padding=1, bias=bias, groups=groups).to(device)
+    bn = nn.BatchNorm2d(conv.out_channels).to(device)
+    with zoo.no_grad():  # non-trivial statistics and affine
+        bn.running_mean.copy_(zoo.tensor(arr(bn.num_features, seed=3), device=device))
+        bn.running_var.copy_(zoo.tensor(arr(bn.num_features, seed=4, low=0.5, high=2), device=device))
+        bn.weight.copy_(zoo.tensor(arr(bn.num_features, seed=5), device=device))
+        bn.bias.copy_(zoo.tensor(arr(bn.num_features, seed=6), device=device))
+    return conv.eval(), bn.eval()
+
+
+@pytest.mark.parametrize("bias,groups", [(False, 1), (True, 1), (False, 4)])
+def test_fuse_conv_bn_eval_equals_conv_then_bn(bias, groups, device):
+    from zoo.nn.utils.fusion import fuse_conv_bn_eval
+    conv, bn = _conv_bn(device, bias, groups)
+    x = zoo.tensor(arr(2, 4, 7, 7, seed=7, dtype=np.float32), device=device)
+    fused = fuse_conv_bn_eval(conv, bn)
+    assert fused is not conv and fused.bias is not None
+    assert (conv.bias is None) == (not bias)  # the original module is left as it was
+    np.testing.assert_allclose(to_numpy(fused(x)), to_numpy(bn(conv(x))), rtol=1e-5, atol=1e-5)
+    with pytest.raises(AssertionError, match="evaluation"):
+        fuse_conv_bn_eval(conv.train(), bn)
+
+
+@pytest.mark.oracle
+def test_fuse_conv_bn_weights_vs_torch():
+    torch = torch_or_skip()
+    from torch.nn.utils.fusion import fuse_conv_bn_weights as torch_fuse
+    from zoo.nn.utils.fusion import fuse_conv_bn_weights
+    conv, bn = _conv_bn(bias=True)
+    args = (conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias)
+    ours = fuse_conv_bn_weights(*args)
+    ref = torch_fuse(*(torch.tensor(to_numpy(a)) if isinstance(a, zoo.Tensor) else a for a in args))
+    for o, r in zip(ours, ref):
+        assert isinstance(o, nn.Parameter)
+        np.testing.assert_allclose(to_numpy(o), r.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_conv_bn_folds_only_in_eval_without_autograd_and_follows_changes(device):
+    from zoo.nn.utils.fusion import conv_bn
+    conv, bn = _conv_bn(device)
+    x = zoo.tensor(arr(2, 4, 7, 7, seed=8, dtype=np.float32), device=device)
+    with zoo.no_grad():
+        expected = to_numpy(bn(conv(x)))
+        np.testing.assert_allclose(to_numpy(conv_bn(conv, bn, x)), expected, rtol=1e-5, atol=1e-5)
+        # an in-place change of a running statistic or a weight is seen (the folded weight is remade)
+        bn.running_mean.add_(1.0)
+        conv.weight.mul_(0.5)
+        np.testing.assert_allclose(to_numpy(conv_bn(conv, bn, x)), to_numpy(bn(conv(x))), rtol=1e-5, atol=1e-5)
+        # so is a state dict loaded into the modules
+        conv.load_state_dict({"weight": conv.weight * 2})
+        np.testing.assert_allclose(to_numpy(conv_bn(conv, bn, x)), to_numpy(bn(conv(x))), rtol=1e-5, atol=1e-5)
+    # with autograd on, gradients reach batch norm's parameters (no folding)
+    y = conv_bn(conv, bn, x)
+    y.sum().backward()
+    assert bn.weight.grad is not None and conv.weight.grad is not None
+    # in training mode batch statistics are used and the running ones updated
+    bn.train()
+    before = to_numpy(bn.running_mean).copy()
+    with zoo.no_grad():
+        conv_bn(conv, bn, x)
+    assert not np.allclose(to_numpy(bn.running_mean), before)
+    # hooks on either module still run (the folded path would skip them)
+    bn.eval()
+    calls = []
+    bn.register_forward_hook(lambda m, i, o: calls.append(1))
+    with zoo.no_grad():
+        conv_bn(conv, bn, x)
+    assert calls == [1]

@@ -22,6 +22,7 @@ import math
 
 from ...core import nn, rand
 from ...core.nn import functional as F
+from ...core.nn.utils.fusion import conv_bn
 from ._api import build, match_bn_counters, register_builder
 
 __all__ = ["EfficientNetLite", "MBConvBlock", "Conv2dSame", "efficientnet_lite0", "efficientnet_lite1",
@@ -72,15 +73,15 @@ class Conv2dSame(nn.Conv2d):
         self._symmetric = all(si == 1 and (di * (ki - 1)) % 2 == 0 for ki, si, di in zip(k, s, d))
         self._sym_pad = tuple(di * (ki - 1) // 2 for ki, di in zip(k, d))
 
-    def forward(self, x):
+    def _conv_forward(self, x, weight, bias):
         if self._symmetric:
-            return F.conv2d(x, self.weight, self.bias, self.stride, self._sym_pad, self.dilation, self.groups)
+            return F.conv2d(x, weight, bias, self.stride, self._sym_pad, self.dilation, self.groups)
         (top, bottom), (left, right) = (_same_padding(n, k, s, d) for n, k, s, d in
                                         zip(x.shape[-2:], self.kernel_size, self.stride, self.dilation))
         if top == bottom and left == right:
-            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+            return F.conv2d(x, weight, bias, self.stride, (top, left), self.dilation, self.groups)
         x = F.pad(x, (left, right, top, bottom))
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(x, weight, bias, self.stride, 0, self.dilation, self.groups)
 
 
 def drop_connect(x, p, training):
@@ -108,15 +109,15 @@ class MBConvBlock(nn.Module):
         self._bn1 = nn.BatchNorm2d(hidden, eps=bn_eps, momentum=bn_momentum)
         self._project_conv = Conv2dSame(hidden, out_channels, 1, bias=False)
         self._bn2 = nn.BatchNorm2d(out_channels, eps=bn_eps, momentum=bn_momentum)
-        self._act = nn.ReLU6()
+        self._act = nn.ReLU6(inplace=True)
         self.has_skip = stride == 1 and in_channels == out_channels
 
     def forward(self, inputs, drop_connect_rate=None):
         x = inputs
         if self.expand_ratio != 1:
-            x = self._act(self._bn0(self._expand_conv(x)))
-        x = self._act(self._bn1(self._depthwise_conv(x)))
-        x = self._bn2(self._project_conv(x))
+            x = self._act(conv_bn(self._expand_conv, self._bn0, x))
+        x = self._act(conv_bn(self._depthwise_conv, self._bn1, x))
+        x = conv_bn(self._project_conv, self._bn2, x)
         if self.has_skip:
             x = drop_connect(x, drop_connect_rate, self.training) + inputs
         return x
@@ -149,17 +150,17 @@ class EfficientNetLite(nn.Module):
         self._avg_pooling = nn.AdaptiveAvgPool2d(1)
         self._dropout = nn.Dropout(dropout_rate)
         self._fc = nn.Linear(head, num_classes)
-        self._act = nn.ReLU6()
+        self._act = nn.ReLU6(inplace=True)
         self.num_features = head
 
     def forward_features(self, x):
         """The head's feature map (N, 1280, H/32, W/32), before pooling (lukemelas' ``extract_features``)."""
-        x = self._act(self._bn0(self._conv_stem(x)))
+        x = self._act(conv_bn(self._conv_stem, self._bn0, x))
         n = len(self._blocks)
         for idx, block in enumerate(self._blocks):
             rate = self.drop_connect_rate * idx / n if self.drop_connect_rate else None
             x = block(x, drop_connect_rate=rate)
-        return self._act(self._bn1(self._conv_head(x)))
+        return self._act(conv_bn(self._conv_head, self._bn1, x))
 
     extract_features = forward_features
 

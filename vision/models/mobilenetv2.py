@@ -10,6 +10,7 @@ conv is ``conv.0`` and its projection ``conv.1`` / ``conv.2``), ``features.18`` 
 import re
 
 from ...core import nn
+from ...core.nn.utils.fusion import conv_bn
 from ._api import build, match_bn_counters, register_builder
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2", "timm_mobilenetv2_rules"]
@@ -38,6 +39,10 @@ class ConvBNActivation(nn.Sequential):
         if activation:
             layers.append(nn.ReLU6(inplace=True))
         super().__init__(*layers)
+
+    def forward(self, x):
+        x = conv_bn(self[0], self[1], x)
+        return self[2](x) if len(self) > 2 else x
 
 
 class InvertedResidual(nn.Module):
