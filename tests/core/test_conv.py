@@ -421,6 +421,21 @@ def test_depthwise_grad(case, last, monkeypatch, device):
     check_grad(lambda x, w, b: conv(x, w, b, **kw), x, w, arr(w.shape[0], seed=2), device=device)
 
 
+@pytest.mark.parametrize("last", [False, True])
+@pytest.mark.parametrize("case", DEPTHWISE_CASES)
+def test_depthwise_forward_matches_the_batched_path(case, last, monkeypatch):
+    """The CPU engine's values (planes last: one einsum per phase lattice of taps) against the generic im2col path."""
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_DW_LAST", 10 ** 9 if last else 0)
+    monkeypatch.setattr(C, "_DW_BLOCK", 24)
+    monkeypatch.setattr(C, "_DW_CHUNK", 60)
+    nd, kw, x, w = _depthwise_args(case)
+    conv = getattr(F, f"conv{nd}d")
+    got = conv(zoo.tensor(x), zoo.tensor(w), **kw).numpy()
+    monkeypatch.setattr(C, "_depthwise", lambda groups, w_shape: False)  # force the batched path
+    np.testing.assert_allclose(got, conv(zoo.tensor(x), zoo.tensor(w), **kw).numpy(), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("case", [(2, 1, 1, 1, 1, 3), (2, 2, 1, 2, 1, 3), (1, 3, 1, 1, 1, 4)])
 def test_depthwise_transposed_grad(case, device):
     nd, kw, x, _ = _depthwise_args(case)

@@ -433,6 +433,7 @@ class _Phases:
             self.taps.append((phases.index(ph), off))
         self.phases = phases
         self.size = math.prod(self.Q)
+        self.lattices = self._lattices(geo, gs)
         # output grid: the first out[0] rows of the grid (all of its width in the other dims)
         self.Mo = geo.out_size[0] * (self.size // self.Q[0]) if nd else 1
         self.valid = (_ALL,) + tuple(slice(0, o) for o in geo.out_size)
@@ -453,6 +454,36 @@ class _Phases:
                 x_sl.append(slice(i0, i0 + (r1 - r0 - 1) * s + 1, s))
             if g_sl is not None:
                 self.copies.append((phases.index(ph), (_ALL,) + tuple(g_sl), (_ALL,) + tuple(x_sl)))
+
+    @staticmethod
+    def _lattices(geo, gs):
+        """The taps grouped by phase: within a phase they form a regular lattice of offsets (per dim, taps t with
+        t·d ≡ p (mod s) are evenly spaced, and so are their offsets (t·d) // s). Per phase: (phase index, flat
+        offset of its first tap, taps per dim, flat offset step per dim, the taps' indices as that lattice)."""
+        per_dim = []
+        for k, d, s in zip(geo.k, geo.dilation, geo.stride):
+            by_phase = {}
+            for t in range(k):
+                by_phase.setdefault((t * d) % s, []).append(t)
+            per_dim.append(sorted(by_phase.items()))
+        lattices = []
+        for combo in itertools.product(*per_dim):
+            phase = tuple(p for p, _ in combo)
+            taps = [ts for _, ts in combo]
+            first = [(ts[0] * d) // s for ts, d, s in zip(taps, geo.dilation, geo.stride)]
+            steps = [((ts[1] - ts[0]) * d) // s if len(ts) > 1 else 0
+                     for ts, d, s in zip(taps, geo.dilation, geo.stride)]
+            index = np.ravel_multi_index(np.ix_(*taps), tuple(geo.k))
+            lattices.append((phase, sum(f * g for f, g in zip(first, gs)), tuple(len(ts) for ts in taps),
+                             tuple(st * g for st, g in zip(steps, gs)), index))
+        return lattices
+
+    def lattice_view(self, buf, n, lattice, r0, r1):
+        """Positions [r0, r1) of every tap of one phase lattice at once (planes last): (*taps, r1 - r0, n)."""
+        phase, base, counts, steps, _ = lattice
+        item = buf.itemsize
+        start = (self.phases.index(phase) * self.size + base + r0) * n
+        return as_strided(buf[start:], counts + (r1 - r0, n), tuple(st * n * item for st in steps) + (n * item, item))
 
     def grids(self, n, dtype):
         """Zeroed phase grids for n planes (flat, with slack)."""
@@ -552,6 +583,9 @@ def _cpu_depthwise(x, w, geo):
     ys = _dw_planes(y, C)
     wp = _dw_weights(w, N, C, dtype)
 
+    letters = "abcdefgh"[:len(geo.k)]
+    per_phase = f"{letters}mp,{letters}p->mp"  # a phase's taps x (position, plane), weights x plane
+
     def chunk(a, b):
         n = b - a
         buf = lay.split(xs[a:b], dtype)
@@ -560,12 +594,21 @@ def _cpu_depthwise(x, w, geo):
         tmp = lay.block(np.empty_like(out), *blocks[0])
         for j in range(m):
             wt = lay.weights(wp[a:b, j])
-            for r0, r1 in blocks:
-                o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
-                np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
-                for t in range(1, K):
-                    np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
-                    o += tm
+            if lay.last:  # one einsum per phase: a multiply-add per tap in one C loop, no temporaries
+                wl = [wt[lattice[4]] for lattice in lay.lattices]
+                for r0, r1 in blocks:
+                    o, tm = out[r0:r1], tmp[:r1 - r0]
+                    for g, lattice in enumerate(lay.lattices):
+                        np.einsum(per_phase, lay.lattice_view(buf, n, lattice, r0, r1), wl[g], out=tm if g else o)
+                        if g:
+                            o += tm
+            else:
+                for r0, r1 in blocks:
+                    o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
+                    np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
+                    for t in range(1, K):
+                        np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
+                        o += tm
             ys[a:b, j] = lay.out_planes(out)[lay.valid]
     _dw_run(lay, N * C, m, chunk, y.itemsize)
     return y
