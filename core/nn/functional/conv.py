@@ -281,24 +281,28 @@ def _pointwise(geo):
     return all(k == 1 for k in geo.k) and not any(geo.lo) and not any(geo.hi)
 
 
-def _per_sample_gemm(a, x3, out3):
-    """out3[n] = a @ x3[n] for every sample, on the worker threads in chunks of samples (no copies)."""
+def _per_sample_gemm(a, x3, out3, bias=None):
+    """out3[n] = a @ x3[n] (+ bias per row) for every sample, on the worker threads in chunks of samples (no
+    copies)."""
     N, _, L = x3.shape
 
     def chunk(lo, hi):
         np.matmul(a, x3[lo:hi], out=out3[lo:hi])
+        if bias is not None:
+            out3[lo:hi] += bias[:, None]
     run_chunks(N, a.shape[0] * L * out3.itemsize, chunk)
 
 
-def _cpu_conv(x, w, geo):
-    """y = conv(x, w) on NumPy arrays, groups == 1: per chunk, columns + one GEMM."""
+def _cpu_conv(x, w, geo, bias=None):
+    """y = conv(x, w) (+ bias) on NumPy arrays, groups == 1: per chunk, columns + one GEMM (and the bias added to
+    the chunk's result while it is in cache)."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
     if _pointwise(geo) and x.dtype == w.dtype:
         if any(s != 1 for s in geo.stride):
             x = x[(_ALL, _ALL) + tuple(slice(None, None, s) for s in geo.stride)]
         y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
-        _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1))
+        _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1), bias)
         return y
     out, P = tuple(geo.out_size), geo.padded()
     w2 = w.reshape(Co, C * K)
@@ -310,15 +314,22 @@ def _cpu_conv(x, w, geo):
 
         def chunk(a, b):
             cols = _grid_cols(_pack(x[a:b], geo.lo, geo.hi, slack), P, geo, (b - a) * math.prod(P))
-            y[a:b] = (w2 @ cols).reshape((Co, b - a) + P)[valid].swapaxes(0, 1)
+            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + P)[valid].swapaxes(0, 1)
         per_sample = C * K * math.prod(P)
     else:
         def chunk(a, b):
             cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
-            y[a:b] = (w2 @ cols).reshape((Co, b - a) + out).swapaxes(0, 1)
+            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + out).swapaxes(0, 1)
         per_sample = C * K * math.prod(out)
     run_chunks(N, per_sample * x.itemsize, chunk)
     return y
+
+
+def _add_bias(r, bias):
+    """A channel-first GEMM result (Co, positions) plus a per-channel bias, in place."""
+    if bias is not None:
+        r += bias[:, None]
+    return r
 
 
 def _cpu_conv_input_grad(gy, w, geo):
@@ -571,8 +582,8 @@ def _dw_run(lay, n_planes, per_plane, fn, itemsize):
                       chunk_bytes=(_DW_CHUNK if lay.last else _DW_BLOCK) * itemsize, blas=False)
 
 
-def _cpu_depthwise(x, w, geo):
-    """y = conv(x, w) with groups == C (w: (C*m, 1, *k))."""
+def _cpu_depthwise(x, w, geo, bias=None):
+    """y = conv(x, w) (+ bias) with groups == C (w: (C*m, 1, *k))."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
     m = Co // C
@@ -582,6 +593,8 @@ def _cpu_depthwise(x, w, geo):
     xs = x.reshape((N * C,) + x.shape[2:])
     ys = _dw_planes(y, C)
     wp = _dw_weights(w, N, C, dtype)
+    # per plane (sample, channel) and multiplier j, the bias of output channel c*m + j
+    bp = None if bias is None else np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m)
 
     letters = "abcdefgh"[:len(geo.k)]
     per_phase = f"{letters}mp,{letters}p->mp"  # a phase's taps x (position, plane), weights x plane
@@ -594,6 +607,7 @@ def _cpu_depthwise(x, w, geo):
         tmp = lay.block(np.empty_like(out), *blocks[0])
         for j in range(m):
             wt = lay.weights(wp[a:b, j])
+            b_j = None if bp is None else (bp[a:b, j] if lay.last else bp[a:b, j, None])
             if lay.last:  # one einsum per phase: a multiply-add per tap in one C loop, no temporaries
                 wl = [wt[lattice[4]] for lattice in lay.lattices]
                 for r0, r1 in blocks:
@@ -602,6 +616,8 @@ def _cpu_depthwise(x, w, geo):
                         np.einsum(per_phase, lay.lattice_view(buf, n, lattice, r0, r1), wl[g], out=tm if g else o)
                         if g:
                             o += tm
+                    if b_j is not None:
+                        o += b_j
             else:
                 for r0, r1 in blocks:
                     o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
@@ -609,6 +625,8 @@ def _cpu_depthwise(x, w, geo):
                     for t in range(1, K):
                         np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
                         o += tm
+                    if b_j is not None:
+                        o += b_j
             ys[a:b, j] = lay.out_planes(out)[lay.valid]
     _dw_run(lay, N * C, m, chunk, y.itemsize)
     return y
@@ -710,13 +728,17 @@ def _depthwise(groups, w_shape):
     return groups > 1 and w_shape[1] == 1
 
 
-def _conv(x, w, geo, groups):
+def _conv(x, w, geo, groups, bias=None):
+    """conv(x, w) (+ bias: the CPU engines add it to each chunk of output while it is in cache)."""
     if array_module(x) is np:
         if groups == 1:
-            return _cpu_conv(x, w, geo)
+            return _cpu_conv(x, w, geo, bias)
         if _depthwise(groups, w.shape):
-            return _cpu_depthwise(x, w, geo)
-    return _batched_conv(x, w, geo, groups)
+            return _cpu_depthwise(x, w, geo, bias)
+    y = _batched_conv(x, w, geo, groups)
+    if bias is not None:
+        y += bias.reshape((1, -1) + (1,) * (y.ndim - 2))
+    return y
 
 
 def _conv_input_grad(gy, w, geo, groups):
@@ -755,10 +777,10 @@ class ConvNd(Function):
         self.retain_inputs(0, 1)
         if self.transposed:
             y = _conv_input_grad(x, w, self.geo, self.groups)
+            if b is not None:
+                y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
         else:
-            y = _conv(x, w, self.geo, self.groups)
-        if b is not None:
-            y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
+            y = _conv(x, w, self.geo, self.groups, b)
         return y[0] if self.unbatched else y
 
     def backward(self, gy):
