@@ -515,3 +515,20 @@ def test_hardtanh_relu6_gradient_at_the_bounds_vs_torch(device):
     x = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 5.9, 6.0, 7.0])
     compare_with_torch(lambda x: F.relu6(x), lambda x: tF().relu6(x), x, device=device)
     compare_with_torch(lambda x: F.hardtanh(x, -1.0, 1.0), lambda x: tF().hardtanh(x, -1.0, 1.0), x, device=device)
+
+
+@pytest.mark.parametrize("stride,groups", [(2, 1), (2, 3), (1, 3), (3, 1)])
+def test_asymmetric_padding_equals_padding_the_input_first(stride, groups, device):
+    """zoo-internal ``padding_hi`` (TensorFlow's "SAME" padding of strided convolutions) == F.pad, then conv."""
+    from zoo.core.nn.functional.conv import _convnd
+    x = zoo.tensor(arr(2, 3, 9, 8), device=device, requires_grad=True)
+    w = zoo.tensor(arr(6 if groups == 1 else 3, 3 // groups, 3, 3, seed=1), device=device, requires_grad=True)
+    b = zoo.tensor(arr(w.shape[0], seed=2), device=device)
+    got = _convnd("conv2d", 2, x, w, b, stride, (0, 1), 1, groups, padding_hi=(2, 0))
+    want = F.conv2d(F.pad(x, (1, 0, 0, 2)), w, b, stride, 0, 1, groups)
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=1e-12, atol=1e-12)
+    g = zoo.tensor(arr(*got.shape, seed=3), device=device)
+    gx, gw = zoo.autograd.grad(got, (x, w), g)
+    wx, ww = zoo.autograd.grad(want, (x, w), g)
+    np.testing.assert_allclose(to_numpy(gx), to_numpy(wx), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(gw), to_numpy(ww), rtol=1e-12, atol=1e-12)

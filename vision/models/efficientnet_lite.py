@@ -21,7 +21,7 @@ move by up to 3.5 (on a scale of about 12) and the top-1 class changes on 2 of t
 import math
 
 from ...core import nn, rand
-from ...core.nn import functional as F
+from ...core.nn.functional.conv import _convnd
 from ...core.nn.utils.fusion import conv_bn
 from ._api import build, match_bn_counters, register_builder
 
@@ -75,13 +75,13 @@ class Conv2dSame(nn.Conv2d):
 
     def _conv_forward(self, x, weight, bias):
         if self._symmetric:
-            return F.conv2d(x, weight, bias, self.stride, self._sym_pad, self.dilation, self.groups)
-        (top, bottom), (left, right) = (_same_padding(n, k, s, d) for n, k, s, d in
-                                        zip(x.shape[-2:], self.kernel_size, self.stride, self.dilation))
-        if top == bottom and left == right:
-            return F.conv2d(x, weight, bias, self.stride, (top, left), self.dilation, self.groups)
-        x = F.pad(x, (left, right, top, bottom))
-        return F.conv2d(x, weight, bias, self.stride, 0, self.dilation, self.groups)
+            lo = hi = self._sym_pad
+        else:
+            (top, bottom), (left, right) = (_same_padding(n, k, s, d) for n, k, s, d in
+                                            zip(x.shape[-2:], self.kernel_size, self.stride, self.dilation))
+            lo, hi = (top, left), (bottom, right)
+        # the convolution pads as it copies its input (asymmetrically where needed): no padded copy first
+        return _convnd("conv2d", 2, x, weight, bias, self.stride, lo, self.dilation, self.groups, padding_hi=hi)
 
 
 def drop_connect(x, p, training):

@@ -842,7 +842,9 @@ def _check_bias(op, bias, channels, weight):
                            f"got bias of size {tuple(bias.shape)}")
 
 
-def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
+def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups, padding_hi=None):
+    """``padding_hi`` (zoo-internal): zeros after each spatial dim when they differ from ``padding`` before it
+    (TensorFlow's "SAME" padding of strided convolutions), without padding the input in a separate copy."""
     _check_common(op, nd, input, weight, bias, False)
     stride = ntuple(stride, nd, "stride", op)
     dilation = ntuple(dilation, nd, "dilation", op)
@@ -878,6 +880,9 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
     else:
         lo = hi = ntuple(padding, nd, "padding", op)
         _check_positive(op, "padding", lo, allow_zero=True)
+        if padding_hi is not None:
+            hi = ntuple(padding_hi, nd, "padding", op)
+            _check_positive(op, "padding", hi, allow_zero=True)
     padded = tuple(s + a + b for s, a, b in zip(in_size, lo, hi))
     if any(e + 1 > p for e, p in zip(ext, padded)):
         raise RuntimeError(f"{op}: kernel size (dilated) {tuple(e + 1 for e in ext)} can't be greater than the "
