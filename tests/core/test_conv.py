@@ -465,6 +465,7 @@ def test_depthwise_threads_give_the_same_result(monkeypatch):
     from zoo.core.nn.functional import conv as C
     monkeypatch.setattr(C, "_DW_CHUNK", 64)
     monkeypatch.setattr(C, "_DW_BLOCK", 64)
+    monkeypatch.setattr(C, "_DW_PARALLEL", 0)  # threads even for this small input
     x = zoo.tensor(np.random.default_rng(2).standard_normal((4, 6, 10, 10)).astype(np.float32), requires_grad=True)
     w = zoo.tensor(np.random.default_rng(3).standard_normal((12, 1, 3, 3)).astype(np.float32), requires_grad=True)
     results = []
