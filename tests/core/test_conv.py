@@ -533,3 +533,14 @@ def test_asymmetric_padding_equals_padding_the_input_first(stride, groups, devic
     wx, ww = zoo.autograd.grad(want, (x, w), g)
     np.testing.assert_allclose(to_numpy(gx), to_numpy(wx), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(to_numpy(gw), to_numpy(ww), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cin,cout", [(3, 8), (8, 3)])  # expanding: bias as a weight column; else added after
+def test_pointwise_conv_with_bias_matches_the_batched_path(cin, cout, monkeypatch):
+    from zoo.core.nn.functional import conv as C
+    x, w, b = arr(3, cin, 5, 4), arr(cout, cin, 1, 1, seed=1), arr(cout, seed=2)
+    got = F.conv2d(zoo.tensor(x), zoo.tensor(w), zoo.tensor(b)).numpy()
+    monkeypatch.setattr(C, "_cpu_conv", lambda x, w, geo, bias=None: C._batched_conv(x, w, geo, 1)
+                        + (0 if bias is None else bias.reshape(1, -1, 1, 1)))
+    np.testing.assert_allclose(got, F.conv2d(zoo.tensor(x), zoo.tensor(w), zoo.tensor(b)).numpy(), rtol=1e-12,
+                               atol=1e-12)

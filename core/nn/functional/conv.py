@@ -282,11 +282,21 @@ def _pointwise(geo):
 
 
 def _per_sample_gemm(a, x3, out3, bias=None):
-    """out3[n] = a @ x3[n] (+ bias per row) for every sample, on the worker threads in chunks of samples (no
-    copies)."""
-    N, _, L = x3.shape
+    """out3[n] = a @ x3[n] (+ bias per row) for every sample, on the worker threads in chunks of samples. Where
+    the output has more rows than the input (an expanding 1x1 convolution), the bias is a column of the weight
+    times a row of ones appended to the input: copying the input once costs less than a pass over the output."""
+    N, C, L = x3.shape
+    augment = bias is not None and C < a.shape[0]
+    if augment:
+        a = np.concatenate([a, bias[:, None].astype(a.dtype)], axis=1)
 
     def chunk(lo, hi):
+        if augment:
+            xa = np.empty((hi - lo, C + 1, L), x3.dtype)
+            xa[:, :C] = x3[lo:hi]
+            xa[:, C] = 1
+            np.matmul(a, xa, out=out3[lo:hi])
+            return
         np.matmul(a, x3[lo:hi], out=out3[lo:hi])
         if bias is not None:
             out3[lo:hi] += bias[:, None]
