@@ -424,7 +424,7 @@ def test_depthwise_grad(case, last, monkeypatch, device):
 @pytest.mark.parametrize("last", [False, True])
 @pytest.mark.parametrize("case", DEPTHWISE_CASES)
 def test_depthwise_forward_matches_the_batched_path(case, last, monkeypatch):
-    """The CPU engine's values (planes last: one einsum per phase lattice of taps) against the generic im2col path."""
+    """The CPU engine's values (planes last: one einsum per block of output rows) against the generic im2col path."""
     from zoo.core.nn.functional import conv as C
     monkeypatch.setattr(C, "_DW_LAST", 10 ** 9 if last else 0)
     monkeypatch.setattr(C, "_DW_BLOCK", 24)

@@ -425,15 +425,19 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
 # grid, Q = out + qmax per dim, is stored flat, so a tap's view of a chunk is ONE contiguous run per plane: the
 # output is computed on rows of the grid's width (the extra columns are garbage, dropped when copied out), and
 # its adjoint scatters on the same runs (with zero gradients in the extra columns).
+#
+# The forward of small planes skips all that: planes last, every tap of every output position is one strided view
+# of the zero-padded input (a regular lattice for any stride and dilation), so each block of output rows is ONE
+# einsum, a multiply-add per tap in one C loop.
 # ----------------------------------------------------------------------------------------------------------------
 
 _DW_BLOCK = 1 << 16   # output-grid elements per block: a block, its temporary and the inputs it reads stay in L2
 _DW_CHUNK = 1 << 20   # output-grid elements per chunk of planes (one task of the worker threads)
-_DW_LAST = 1024       # planes with output-grid runs shorter than this use the planes-last layout (see _Phases)
-# Output-grid elements from which the planes-last chunks (einsums of a few hundred microseconds) run on the worker
-# threads. Smaller layers, and the planes-first layout (two short NumPy calls per tap), run on one thread: there
-# two threads mostly pass the GIL back and forth (EfficientNet-Lite0's depthwise layers: 12.8 ms on one thread at
-# batch 1 against 15.0 on two; at batch 8, planes-last layers 1.5-1.8x faster on two, planes-first ones slower).
+_DW_LAST = 1024       # planes with fewer output positions (output-grid runs, in _Phases) use the planes-last layout
+# Output elements from which planes-last chunks run on the worker threads. Smaller layers, and the planes-first
+# layout (two short NumPy calls per tap), run on one thread: there two threads mostly pass the GIL back and forth
+# (EfficientNet-Lite0's depthwise layers: 12.8 ms on one thread at batch 1 against 15.0 on two; at batch 8,
+# planes-last layers 1.5-1.8x faster on two, planes-first ones slower).
 _DW_PARALLEL = 1 << 19
 
 
@@ -459,7 +463,6 @@ class _Phases:
             self.taps.append((phases.index(ph), off))
         self.phases = phases
         self.size = math.prod(self.Q)
-        self.lattices = self._lattices(geo, gs)
         # output grid: the first out[0] rows of the grid (all of its width in the other dims)
         self.Mo = geo.out_size[0] * (self.size // self.Q[0]) if nd else 1
         self.valid = (_ALL,) + tuple(slice(0, o) for o in geo.out_size)
@@ -480,36 +483,6 @@ class _Phases:
                 x_sl.append(slice(i0, i0 + (r1 - r0 - 1) * s + 1, s))
             if g_sl is not None:
                 self.copies.append((phases.index(ph), (_ALL,) + tuple(g_sl), (_ALL,) + tuple(x_sl)))
-
-    @staticmethod
-    def _lattices(geo, gs):
-        """The taps grouped by phase: within a phase they form a regular lattice of offsets (per dim, taps t with
-        t·d ≡ p (mod s) are evenly spaced, and so are their offsets (t·d) // s). Per phase: (phase index, flat
-        offset of its first tap, taps per dim, flat offset step per dim, the taps' indices as that lattice)."""
-        per_dim = []
-        for k, d, s in zip(geo.k, geo.dilation, geo.stride):
-            by_phase = {}
-            for t in range(k):
-                by_phase.setdefault((t * d) % s, []).append(t)
-            per_dim.append(sorted(by_phase.items()))
-        lattices = []
-        for combo in itertools.product(*per_dim):
-            phase = tuple(p for p, _ in combo)
-            taps = [ts for _, ts in combo]
-            first = [(ts[0] * d) // s for ts, d, s in zip(taps, geo.dilation, geo.stride)]
-            steps = [((ts[1] - ts[0]) * d) // s if len(ts) > 1 else 0
-                     for ts, d, s in zip(taps, geo.dilation, geo.stride)]
-            index = np.ravel_multi_index(np.ix_(*taps), tuple(geo.k))
-            lattices.append((phase, sum(f * g for f, g in zip(first, gs)), tuple(len(ts) for ts in taps),
-                             tuple(st * g for st, g in zip(steps, gs)), index))
-        return lattices
-
-    def lattice_view(self, buf, n, lattice, r0, r1):
-        """Positions [r0, r1) of every tap of one phase lattice at once (planes last): (*taps, r1 - r0, n)."""
-        phase, base, counts, steps, _ = lattice
-        item = buf.itemsize
-        start = (self.phases.index(phase) * self.size + base + r0) * n
-        return as_strided(buf[start:], counts + (r1 - r0, n), tuple(st * n * item for st in steps) + (n * item, item))
 
     def grids(self, n, dtype):
         """Zeroed phase grids for n planes (flat, with slack)."""
@@ -598,8 +571,59 @@ def _dw_run(lay, n_planes, per_plane, fn, itemsize):
                       parallel=lay.last and n_planes * lay.Mo * per_plane >= _DW_PARALLEL)
 
 
+def _cpu_depthwise_planes_last(x, w, geo, bias=None):
+    """``_cpu_depthwise`` for small planes: each chunk of planes is copied once, zero-padded, planes last
+    (*padded, n); then for every block of output rows ONE einsum over a strided view (*kernel, *out, n) of it, a
+    regular lattice for any stride and dilation, gives the exact output (no phase split, no garbage columns)."""
+    N, C = x.shape[:2]
+    Co, nd = w.shape[0], len(geo.k)
+    m = Co // C
+    dtype = np.result_type(x, w)
+    out_size, P = tuple(geo.out_size), geo.padded()
+    y = np.empty((N, Co) + out_size, dtype)
+    xs = x.reshape((N * C,) + x.shape[2:])
+    ys = _dw_planes(y, C)
+    wp = _dw_weights(w, N, C, dtype)
+    bp = None if bias is None else np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m)
+    kernel, outer = "abcdefgh"[:nd], "stuvwxyz"[:nd]
+    subscripts = f"{kernel}{outer}p,{kernel}p->{outer}p"
+    crop_lo = [max(-a, 0) for a in geo.lo]
+    src = (_ALL,) + tuple(slice(c, s - max(-b, 0)) for c, s, b in zip(crop_lo, geo.in_size, geo.hi))
+    dst = tuple(slice(max(a, 0), max(a, 0) + s - c - max(-b, 0))
+                for a, c, s, b in zip(geo.lo, crop_lo, geo.in_size, geo.hi))
+    row = math.prod(out_size[1:])
+
+    def chunk(a, b):
+        n = b - a
+        padded = np.zeros(P + (n,), dtype)
+        padded[dst] = np.moveaxis(xs[a:b][src], 0, -1)
+        item, grid = padded.itemsize, padded.strides[:nd]
+        k_strides = tuple(g * d for g, d in zip(grid, geo.dilation))
+        o_strides = tuple(g * st for g, st in zip(grid, geo.stride))
+        rows = max(1, _DW_BLOCK // (row * n))
+        out = np.empty(out_size + (n,), dtype)
+        for j in range(m):
+            wj = np.ascontiguousarray(wp[a:b, j].T).reshape(tuple(geo.k) + (n,))
+            for r0 in range(0, out_size[0], rows):
+                r1 = min(r0 + rows, out_size[0])
+                view = as_strided(padded[r0 * geo.stride[0]:], tuple(geo.k) + (r1 - r0,) + out_size[1:] + (n,),
+                                  k_strides + o_strides + (item,))
+                o = out[r0:r1]
+                np.einsum(subscripts, view, wj, out=o)
+                if bp is not None:
+                    o += bp[a:b, j]
+            ys[a:b, j] = np.moveaxis(out, -1, 0)
+    n_planes, per_plane = N * C, math.prod(out_size) * m
+    run_chunks(n_planes, per_plane * y.itemsize, chunk, chunk_bytes=_DW_CHUNK * y.itemsize, blas=False,
+               parallel=n_planes * per_plane >= _DW_PARALLEL)
+    return y
+
+
 def _cpu_depthwise(x, w, geo, bias=None):
-    """y = conv(x, w) (+ bias) with groups == C (w: (C*m, 1, *k))."""
+    """y = conv(x, w) (+ bias) with groups == C (w: (C*m, 1, *k)): planes last for small planes, else per-tap
+    multiply-adds on planes-first polyphase grids."""
+    if math.prod(geo.out_size) < _DW_LAST:
+        return _cpu_depthwise_planes_last(x, w, geo, bias)
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
     m = Co // C
@@ -612,9 +636,6 @@ def _cpu_depthwise(x, w, geo, bias=None):
     # per plane (sample, channel) and multiplier j, the bias of output channel c*m + j
     bp = None if bias is None else np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m)
 
-    letters = "abcdefgh"[:len(geo.k)]
-    per_phase = f"{letters}mp,{letters}p->mp"  # a phase's taps x (position, plane), weights x plane
-
     def chunk(a, b):
         n = b - a
         buf = lay.split(xs[a:b], dtype)
@@ -623,26 +644,15 @@ def _cpu_depthwise(x, w, geo, bias=None):
         tmp = lay.block(np.empty_like(out), *blocks[0])
         for j in range(m):
             wt = lay.weights(wp[a:b, j])
-            b_j = None if bp is None else (bp[a:b, j] if lay.last else bp[a:b, j, None])
-            if lay.last:  # one einsum per phase: a multiply-add per tap in one C loop, no temporaries
-                wl = [wt[lattice[4]] for lattice in lay.lattices]
-                for r0, r1 in blocks:
-                    o, tm = out[r0:r1], tmp[:r1 - r0]
-                    for g, lattice in enumerate(lay.lattices):
-                        np.einsum(per_phase, lay.lattice_view(buf, n, lattice, r0, r1), wl[g], out=tm if g else o)
-                        if g:
-                            o += tm
-                    if b_j is not None:
-                        o += b_j
-            else:
-                for r0, r1 in blocks:
-                    o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
-                    np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
-                    for t in range(1, K):
-                        np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
-                        o += tm
-                    if b_j is not None:
-                        o += b_j
+            b_j = None if bp is None else bp[a:b, j, None]
+            for r0, r1 in blocks:
+                o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
+                np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
+                for t in range(1, K):
+                    np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
+                    o += tm
+                if b_j is not None:
+                    o += b_j
             ys[a:b, j] = lay.out_planes(out)[lay.valid]
     _dw_run(lay, N * C, m, chunk, y.itemsize)
     return y
