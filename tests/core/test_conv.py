@@ -544,3 +544,40 @@ def test_pointwise_conv_with_bias_matches_the_batched_path(cin, cout, monkeypatc
                         + (0 if bias is None else bias.reshape(1, -1, 1, 1)))
     np.testing.assert_allclose(got, F.conv2d(zoo.tensor(x), zoo.tensor(w), zoo.tensor(b)).numpy(), rtol=1e-12,
                                atol=1e-12)
+
+
+def _channels_last(t):
+    """The same values stored channels last: (N, *spatial, C) in memory, shape (N, C, *spatial)."""
+    nd = t.ndim
+    return t.permute(0, *range(2, nd), 1).contiguous().permute(0, nd - 1, *range(1, nd - 1))
+
+
+@pytest.mark.parametrize("case", DEPTHWISE_CASES)
+def test_channels_last_depthwise_and_pointwise_keep_the_layout(case, monkeypatch):
+    """Channels-last inputs take the engines' channels-last paths: same values as the generic path, and the
+    output stays channels last (so a chain of layers needs no transposing copies)."""
+    from zoo.core.nn.functional import conv as C
+    nd, kw, x, w = _depthwise_args(case)
+    conv = getattr(F, f"conv{nd}d")
+    xc, b = _channels_last(zoo.tensor(x)), zoo.tensor(arr(w.shape[0], seed=2))
+    assert C.channels_last(xc._data)
+    got = conv(xc, zoo.tensor(w), b, **kw)
+    pw = arr(5, 3, *(1,) * nd, seed=3)
+    got_pw = conv(xc, zoo.tensor(pw), zoo.tensor(arr(5, seed=4)))
+    if w.shape[0] == 3:  # one weight per channel: the channels-last depthwise path
+        assert C.channels_last(got._data)
+    assert C.channels_last(got_pw._data)
+    monkeypatch.setattr(C, "_depthwise", lambda groups, w_shape: False)  # the generic path, on a plain copy
+    monkeypatch.setattr(C, "channels_last", lambda a: False)
+    x0 = zoo.tensor(x)
+    np.testing.assert_allclose(got.numpy(), conv(x0, zoo.tensor(w), b, **kw).numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got_pw.numpy(), conv(x0, zoo.tensor(pw), zoo.tensor(arr(5, seed=4))).numpy(),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_channels_last_input_gradients():
+    x = _channels_last(zoo.tensor(arr(2, 4, 6, 5)))
+    w, pw = arr(4, 1, 3, 3, seed=1), arr(6, 4, 1, 1, seed=2)
+    check_grad(lambda x, w: F.conv2d(x, w, padding=1, stride=2, groups=4), x.numpy(), w)
+    check_grad(lambda x, w: F.conv2d(_channels_last(x), w, padding=1, groups=4), x.numpy(), w)
+    check_grad(lambda x, w: F.conv2d(_channels_last(x), w), x.numpy(), pw)

@@ -20,7 +20,7 @@ move by up to 3.5 (on a scale of about 12) and the top-1 class changes on 2 of t
 """
 import math
 
-from ...core import nn, rand
+from ...core import is_grad_enabled, nn, rand
 from ...core.nn.functional.conv import _convnd
 from ...core.nn.utils.fusion import conv_bn
 from ._api import build, match_bn_counters, register_builder
@@ -156,6 +156,10 @@ class EfficientNetLite(nn.Module):
     def forward_features(self, x):
         """The head's feature map (N, 1280, H/32, W/32), before pooling (lukemelas' ``extract_features``)."""
         x = self._act(conv_bn(self._conv_stem, self._bn0, x))
+        if not self.training and not is_grad_enabled():
+            # inference: channels last from here on (PyTorch's channels_last memory format); the convolution
+            # engines keep that layout, so depthwise layers need no transposing copies
+            x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
         n = len(self._blocks)
         for idx, block in enumerate(self._blocks):
             rate = self.drop_connect_rate * idx / n if self.drop_connect_rate else None

@@ -303,11 +303,25 @@ def _per_sample_gemm(a, x3, out3, bias=None):
     run_chunks(N, a.shape[0] * L * out3.itemsize, chunk)
 
 
+def channels_last(a):
+    """Whether array ``a`` (N, C, *spatial) is stored channels last, (N, *spatial, C) in memory (as PyTorch's
+    channels_last memory format): the CPU engines then keep that layout, without transposing copies."""
+    return a.ndim >= 3 and a.shape[1] > 1 and np.moveaxis(a, 1, -1).flags.c_contiguous and not a.flags.c_contiguous
+
+
 def _cpu_conv(x, w, geo, bias=None):
     """y = conv(x, w) (+ bias) on NumPy arrays, groups == 1: per chunk, columns + one GEMM (and the bias added to
-    the chunk's result while it is in cache)."""
+    the chunk's result while it is in cache). A channels-last input of a 1x1 convolution gives a channels-last
+    output from one GEMM (positions x channels)."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
+    if _pointwise(geo) and x.dtype == w.dtype and all(s == 1 for s in geo.stride) and channels_last(x):
+        xl = np.moveaxis(x, 1, -1)
+        yl = np.empty(xl.shape[:-1] + (Co,), x.dtype)
+        np.matmul(xl.reshape(-1, C), w.reshape(Co, C).T, out=yl.reshape(-1, Co))
+        if bias is not None:
+            yl += bias
+        return np.moveaxis(yl, -1, 1)
     if _pointwise(geo) and x.dtype == w.dtype:
         if any(s != 1 for s in geo.stride):
             x = x[(_ALL, _ALL) + tuple(slice(None, None, s) for s in geo.stride)]
@@ -619,9 +633,58 @@ def _cpu_depthwise_planes_last(x, w, geo, bias=None):
     return y
 
 
+def _cpu_depthwise_channels_last(x, w, geo, bias=None):
+    """``_cpu_depthwise`` of a channels-last input (one weight per channel): the samples are already planes last,
+    so the zero-padded copy is a plain block copy, every block of output rows is one einsum over a strided view,
+    and the output is channels last too."""
+    N, C = x.shape[:2]
+    nd = len(geo.k)
+    dtype = np.result_type(x, w)
+    out_size, P = tuple(geo.out_size), geo.padded()
+    xl = np.moveaxis(x, 1, -1)
+    crop_lo = [max(-a, 0) for a in geo.lo]
+    src = (_ALL,) + tuple(slice(c, s - max(-b, 0)) for c, s, b in zip(crop_lo, geo.in_size, geo.hi))
+    dst = (_ALL,) + tuple(slice(max(a, 0), max(a, 0) + s - c - max(-b, 0))
+                          for a, c, s, b in zip(geo.lo, crop_lo, geo.in_size, geo.hi))
+    padded = np.zeros((N,) + P + (C,), dtype)
+    padded[dst] = xl[src]
+    yl = np.empty((N,) + out_size + (C,), dtype)
+    wk = np.ascontiguousarray(w.reshape(C, -1).T.astype(dtype, copy=False)).reshape(tuple(geo.k) + (C,))
+    item, grid = padded.itemsize, padded.strides[1:nd + 1]
+    k_strides = tuple(g * d for g, d in zip(grid, geo.dilation))
+    o_strides = tuple(g * st for g, st in zip(grid, geo.stride))
+    # Unstrided along the last of 2+ dims, (last position, channel) is one contiguous run: einsum's inner loop spans
+    # it (weights tiled along it) instead of just the channels, which is short for early, narrow layers.
+    merge = nd > 1 and geo.stride[-1] == 1
+    inner = out_size[-1] * C if merge else C
+    view_shape = tuple(geo.k) + out_size[:-1] + ((inner,) if merge else (out_size[-1], C))
+    view_strides = k_strides + (o_strides[:-1] + (item,) if merge else o_strides + (item,))
+    if merge:
+        wk = np.tile(wk, (1,) * nd + (out_size[-1],))
+        bias = None if bias is None else np.tile(bias.astype(dtype), out_size[-1])
+    kernel, outer = "abcdefgh"[:nd], "stuvwxyz"[:len(view_shape) - nd - 1]
+    subscripts = f"{kernel}{outer}p,{kernel}p->{outer}p"
+    yv = yl.reshape((N,) + out_size[:-1] + (inner,)) if merge else yl
+    row = math.prod(out_size[1:]) * C
+
+    def rows(r0, r1):
+        for n in range(N):
+            view = as_strided(padded[n, r0 * geo.stride[0]:], view_shape[:nd] + (r1 - r0,) + view_shape[nd + 1:],
+                              view_strides)
+            o = yv[n, r0:r1]
+            np.einsum(subscripts, view, wk, out=o)
+            if bias is not None:
+                o += bias
+    run_chunks(out_size[0], N * row * item, rows, chunk_bytes=N * _DW_BLOCK * item, blas=False,
+               parallel=N * out_size[0] * row >= _DW_PARALLEL)
+    return np.moveaxis(yl, -1, 1)
+
+
 def _cpu_depthwise(x, w, geo, bias=None):
-    """y = conv(x, w) (+ bias) with groups == C (w: (C*m, 1, *k)): planes last for small planes, else per-tap
-    multiply-adds on planes-first polyphase grids."""
+    """y = conv(x, w) (+ bias) with groups == C (w: (C*m, 1, *k)): channels last or small planes on planes-last
+    views, else per-tap multiply-adds on planes-first polyphase grids."""
+    if w.shape[0] == x.shape[1] and channels_last(x):
+        return _cpu_depthwise_channels_last(x, w, geo, bias)
     if math.prod(geo.out_size) < _DW_LAST:
         return _cpu_depthwise_planes_last(x, w, geo, bias)
     N, C = x.shape[:2]
