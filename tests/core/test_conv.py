@@ -562,16 +562,19 @@ def test_channels_last_depthwise_and_pointwise_keep_the_layout(case, monkeypatch
     xc, b = _channels_last(zoo.tensor(x)), zoo.tensor(arr(w.shape[0], seed=2))
     assert C.channels_last(xc._data)
     got = conv(xc, zoo.tensor(w), b, **kw)
-    pw = arr(5, 3, *(1,) * nd, seed=3)
+    pw, narrow = arr(5, 3, *(1,) * nd, seed=3), arr(2, 3, *(1,) * nd, seed=5)  # expanding (bias as a weight row)
     got_pw = conv(xc, zoo.tensor(pw), zoo.tensor(arr(5, seed=4)))
+    got_narrow = conv(xc, zoo.tensor(narrow), zoo.tensor(arr(2, seed=6)))
     if w.shape[0] == 3:  # one weight per channel: the channels-last depthwise path
         assert C.channels_last(got._data)
-    assert C.channels_last(got_pw._data)
+    assert C.channels_last(got_pw._data) and C.channels_last(got_narrow._data)
     monkeypatch.setattr(C, "_depthwise", lambda groups, w_shape: False)  # the generic path, on a plain copy
     monkeypatch.setattr(C, "channels_last", lambda a: False)
     x0 = zoo.tensor(x)
     np.testing.assert_allclose(got.numpy(), conv(x0, zoo.tensor(w), b, **kw).numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got_pw.numpy(), conv(x0, zoo.tensor(pw), zoo.tensor(arr(5, seed=4))).numpy(),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got_narrow.numpy(), conv(x0, zoo.tensor(narrow), zoo.tensor(arr(2, seed=6))).numpy(),
                                rtol=1e-12, atol=1e-12)
 
 

@@ -318,7 +318,14 @@ def _cpu_conv(x, w, geo, bias=None):
     if _pointwise(geo) and x.dtype == w.dtype and all(s == 1 for s in geo.stride) and channels_last(x):
         xl = np.moveaxis(x, 1, -1)
         yl = np.empty(xl.shape[:-1] + (Co,), x.dtype)
-        np.matmul(xl.reshape(-1, C), w.reshape(Co, C).T, out=yl.reshape(-1, Co))
+        wt = w.reshape(Co, C).T
+        if bias is not None and C < Co:  # as in _per_sample_gemm: the bias as a weight row times a ones column
+            xa = np.empty((yl.size // Co, C + 1), x.dtype)
+            xa[:, :C] = xl.reshape(-1, C)
+            xa[:, C] = 1
+            np.matmul(xa, np.concatenate([wt, bias[None].astype(wt.dtype)]), out=yl.reshape(-1, Co))
+            return np.moveaxis(yl, -1, 1)
+        np.matmul(xl.reshape(-1, C), wt, out=yl.reshape(-1, Co))
         if bias is not None:
             yl += bias
         return np.moveaxis(yl, -1, 1)
