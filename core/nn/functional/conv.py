@@ -305,8 +305,26 @@ def _per_sample_gemm(a, x3, out3, bias=None):
 
 def channels_last(a):
     """Whether array ``a`` (N, C, *spatial) is stored channels last, (N, *spatial, C) in memory (as PyTorch's
-    channels_last memory format): the CPU engines then keep that layout, without transposing copies."""
-    return a.ndim >= 3 and a.shape[1] > 1 and np.moveaxis(a, 1, -1).flags.c_contiguous and not a.flags.c_contiguous
+    channels_last memory format): the CPU engines then keep that layout, without transposing copies. Read off
+    the strides (this runs for every convolution)."""
+    if a.ndim < 3 or a.shape[1] < 2 or a.strides[1] != a.itemsize:
+        return False
+    expected = a.shape[1] * a.itemsize
+    for size, stride in zip(a.shape[:1:-1] + a.shape[:1], a.strides[:1:-1] + a.strides[:1]):
+        if size != 1 and stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _to_last(a):
+    """(N, C, *spatial) -> the (N, *spatial, C) view."""
+    return a.transpose((0,) + tuple(range(2, a.ndim)) + (1,))
+
+
+def _from_last(a):
+    """(N, *spatial, C) -> the (N, C, *spatial) view."""
+    return a.transpose((0, a.ndim - 1) + tuple(range(1, a.ndim - 1)))
 
 
 def _cpu_conv(x, w, geo, bias=None):
@@ -316,7 +334,7 @@ def _cpu_conv(x, w, geo, bias=None):
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
     if _pointwise(geo) and x.dtype == w.dtype and all(s == 1 for s in geo.stride) and channels_last(x):
-        xl = np.moveaxis(x, 1, -1)
+        xl = _to_last(x)
         yl = np.empty(xl.shape[:-1] + (Co,), x.dtype)
         wt = w.reshape(Co, C).T
         if bias is not None and C < Co:  # as in _per_sample_gemm: the bias as a weight row times a ones column
@@ -324,11 +342,11 @@ def _cpu_conv(x, w, geo, bias=None):
             xa[:, :C] = xl.reshape(-1, C)
             xa[:, C] = 1
             np.matmul(xa, np.concatenate([wt, bias[None].astype(wt.dtype)]), out=yl.reshape(-1, Co))
-            return np.moveaxis(yl, -1, 1)
+            return _from_last(yl)
         np.matmul(xl.reshape(-1, C), wt, out=yl.reshape(-1, Co))
         if bias is not None:
             yl += bias
-        return np.moveaxis(yl, -1, 1)
+        return _from_last(yl)
     if _pointwise(geo) and x.dtype == w.dtype:
         if any(s != 1 for s in geo.stride):
             x = x[(_ALL, _ALL) + tuple(slice(None, None, s) for s in geo.stride)]
@@ -648,7 +666,7 @@ def _cpu_depthwise_channels_last(x, w, geo, bias=None):
     nd = len(geo.k)
     dtype = np.result_type(x, w)
     out_size, P = tuple(geo.out_size), geo.padded()
-    xl = np.moveaxis(x, 1, -1)
+    xl = _to_last(x)
     crop_lo = [max(-a, 0) for a in geo.lo]
     src = (_ALL,) + tuple(slice(c, s - max(-b, 0)) for c, s, b in zip(crop_lo, geo.in_size, geo.hi))
     dst = (_ALL,) + tuple(slice(max(a, 0), max(a, 0) + s - c - max(-b, 0))
@@ -684,7 +702,7 @@ def _cpu_depthwise_channels_last(x, w, geo, bias=None):
                 o += bias
     run_chunks(out_size[0], N * row * item, rows, chunk_bytes=N * _DW_BLOCK * item, blas=False,
                parallel=N * out_size[0] * row >= _DW_PARALLEL)
-    return np.moveaxis(yl, -1, 1)
+    return _from_last(yl)
 
 
 def _cpu_depthwise(x, w, geo, bias=None):
