@@ -72,14 +72,18 @@ class Conv2dSame(nn.Conv2d):
         # stride 1 and odd kernels pad symmetrically: let the convolution do it, without a padded copy
         self._symmetric = all(si == 1 and (di * (ki - 1)) % 2 == 0 for ki, si, di in zip(k, s, d))
         self._sym_pad = tuple(di * (ki - 1) // 2 for ki, di in zip(k, d))
+        self._pads = {}  # input size -> (padding before, padding after)
 
     def _conv_forward(self, x, weight, bias):
         if self._symmetric:
             lo = hi = self._sym_pad
         else:
-            (top, bottom), (left, right) = (_same_padding(n, k, s, d) for n, k, s, d in
-                                            zip(x.shape[-2:], self.kernel_size, self.stride, self.dilation))
-            lo, hi = (top, left), (bottom, right)
+            size = tuple(x.shape[-2:])
+            if size not in self._pads:
+                (top, bottom), (left, right) = (_same_padding(n, k, s, d) for n, k, s, d in
+                                                zip(size, self.kernel_size, self.stride, self.dilation))
+                self._pads[size] = (top, left), (bottom, right)
+            lo, hi = self._pads[size]
         # the convolution pads as it copies its input (asymmetrically where needed): no padded copy first
         return _convnd("conv2d", 2, x, weight, bias, self.stride, lo, self.dilation, self.groups, padding_hi=hi)
 

@@ -9,6 +9,7 @@ On NumPy, 1x1 kernels without padding skip the columns (one GEMM per sample, str
 depthwise convolutions (one input channel per group) use per-tap multiply-adds instead of GEMMs (see below).
 """
 import contextlib
+import functools
 import itertools
 import math
 import threading
@@ -960,6 +961,19 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups, padd
     """``padding_hi`` (zoo-internal): zeros after each spatial dim when they differ from ``padding`` before it
     (TensorFlow's "SAME" padding of strided convolutions), without padding the input in a separate copy."""
     _check_common(op, nd, input, weight, bias, False)
+    args = (op, nd, tuple(input.shape), tuple(weight.shape), None if bias is None else tuple(bias.shape), stride,
+            padding, dilation, groups, padding_hi)
+    try:
+        geo, groups, unbatched = _conv_geometry(*args)  # a model calls each layer with the same arguments
+    except TypeError:  # unhashable arguments (lists)
+        geo, groups, unbatched = _conv_geometry.__wrapped__(*args)
+    fn = ConvNd(geo, groups, False, unbatched)
+    return fn.apply(input, weight) if bias is None else fn.apply(input, weight, bias)
+
+
+@functools.lru_cache(maxsize=512)
+def _conv_geometry(op, nd, in_shape, w_shape, b_shape, stride, padding, dilation, groups, padding_hi):
+    """The checked arguments of a convolution as (geometry, groups, unbatched); errors name the problem."""
     stride = ntuple(stride, nd, "stride", op)
     dilation = ntuple(dilation, nd, "dilation", op)
     groups = int(groups)
@@ -967,18 +981,20 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups, padd
     _check_positive(op, "dilation", dilation)
     if groups <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
-    Co, Cg = weight.shape[:2]
-    k = tuple(weight.shape[2:])
+    Co, Cg = w_shape[:2]
+    k = tuple(w_shape[2:])
     if Co == 0 or Co % groups:
         raise RuntimeError(f"{op}: expected weight's out_channels (dim 0) to be a positive multiple of "
-                           f"groups={groups}, got weight of size {tuple(weight.shape)}")
-    unbatched = input.ndim == nd + 1
-    C = input.shape[0 if unbatched else 1]
+                           f"groups={groups}, got weight of size {w_shape}")
+    unbatched = len(in_shape) == nd + 1
+    C = in_shape[0 if unbatched else 1]
     if C != Cg * groups:
-        raise RuntimeError(f"{op}: expected input with {Cg * groups} channels (weight {tuple(weight.shape)}, "
+        raise RuntimeError(f"{op}: expected input with {Cg * groups} channels (weight {w_shape}, "
                            f"groups={groups}), got {C}")
-    _check_bias(op, bias, Co, weight)
-    in_size = tuple(input.shape[-nd:])
+    if b_shape is not None and b_shape != (Co,):
+        raise RuntimeError(f"{op}: expected bias of shape ({Co},) for weight of size {w_shape}, got bias of size "
+                           f"{b_shape}")
+    in_size = tuple(in_shape[-nd:])
     ext = [d * (kk - 1) for d, kk in zip(dilation, k)]
     if isinstance(padding, str):
         if padding == "valid":
@@ -1000,11 +1016,9 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups, padd
     padded = tuple(s + a + b for s, a, b in zip(in_size, lo, hi))
     if any(e + 1 > p for e, p in zip(ext, padded)):
         raise RuntimeError(f"{op}: kernel size (dilated) {tuple(e + 1 for e in ext)} can't be greater than the "
-                           f"padded input size {padded} (input {tuple(input.shape)}, padding {lo})")
+                           f"padded input size {padded} (input {in_shape}, padding {lo})")
     out = tuple((p - e - 1) // s + 1 for p, e, s in zip(padded, ext, stride))
-    geo = _Geometry(k, stride, dilation, lo, hi, in_size, out)
-    fn = ConvNd(geo, groups, False, unbatched)
-    return fn.apply(input, weight) if bias is None else fn.apply(input, weight, bias)
+    return _Geometry(k, stride, dilation, lo, hi, in_size, out), groups, unbatched
 
 
 def _conv_transposend(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):

@@ -44,18 +44,16 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
     return fused
 
 
-_folded = weakref.WeakKeyDictionary()  # conv module -> (sources, weight, bias)
+_folded = weakref.WeakKeyDictionary()  # conv module -> (key, weight, bias, the source arrays)
 
 
-def _sources(conv, bn):
-    """What the folded weight is made from: each tensor's array (held, so compared by identity) and version."""
-    tensors = (conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.weight, bn.bias)
-    return [None if t is None else (t._data, t._vc[0]) for t in tensors] + [bn.eps]
-
-
-def _unchanged(old, new):
-    return all(a is b if a is None or b is None or not isinstance(a, tuple) else a[0] is b[0] and a[1] == b[1]
-               for a, b in zip(old[:-1], new[:-1])) and old[-1] == new[-1]
+def _key(conv, bn):
+    """What the folded weight is made from: each tensor's array identity and version, and eps. The cache entry
+    holds the arrays themselves, so an identity in it cannot be reused by another array meanwhile."""
+    key = [bn.eps]
+    for t in (conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.weight, bn.bias):
+        key += (None, None) if t is None else (id(t._data), t._vc[0])
+    return tuple(key)
 
 
 def conv_bn(conv, bn, input):
@@ -65,10 +63,11 @@ def conv_bn(conv, bn, input):
             or bn.running_mean is None or bn.running_var is None
             or conv._forward_hooks or conv._forward_pre_hooks or bn._forward_hooks or bn._forward_pre_hooks):
         return bn(conv(input))
-    sources = _sources(conv, bn)
+    key = _key(conv, bn)
     cached = _folded.get(conv)
-    if cached is None or not _unchanged(cached[0], sources):
+    if cached is None or cached[0] != key:
+        sources = (conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.weight, bn.bias)
         weight, bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps,
                                             bn.weight, bn.bias)
-        cached = _folded[conv] = (sources, weight, bias)
+        cached = _folded[conv] = (key, weight, bias, [None if t is None else t._data for t in sources])
     return conv._conv_forward(input, cached[1], cached[2])
