@@ -282,12 +282,17 @@ def _pointwise(geo):
     return all(k == 1 for k in geo.k) and not any(geo.lo) and not any(geo.hi)
 
 
+def _bias_as_weight(C, Co, L):
+    """Whether a 1x1 convolution's bias is cheaper as an extra weight column (copying the weight and the input
+    with a ones row) than as a pass over the output: expanding layers on large planes."""
+    return Co * C + C * L < Co * L
+
+
 def _per_sample_gemm(a, x3, out3, bias=None):
-    """out3[n] = a @ x3[n] (+ bias per row) for every sample, on the worker threads in chunks of samples. Where
-    the output has more rows than the input (an expanding 1x1 convolution), the bias is a column of the weight
-    times a row of ones appended to the input: copying the input once costs less than a pass over the output."""
+    """out3[n] = a @ x3[n] (+ bias per row) for every sample, on the worker threads in chunks of samples; the bias
+    as a weight column times a row of ones appended to the input where that is cheaper (``_bias_as_weight``)."""
     N, C, L = x3.shape
-    augment = bias is not None and C < a.shape[0]
+    augment = bias is not None and _bias_as_weight(C, a.shape[0], N * L)
     if augment:
         a = np.concatenate([a, bias[:, None].astype(a.dtype)], axis=1)
 
@@ -338,7 +343,7 @@ def _cpu_conv(x, w, geo, bias=None):
         xl = _to_last(x)
         yl = np.empty(xl.shape[:-1] + (Co,), x.dtype)
         wt = w.reshape(Co, C).T
-        if bias is not None and C < Co:  # as in _per_sample_gemm: the bias as a weight row times a ones column
+        if bias is not None and _bias_as_weight(C, Co, yl.size // Co):  # as in _per_sample_gemm
             xa = np.empty((yl.size // Co, C + 1), x.dtype)
             xa[:, :C] = xl.reshape(-1, C)
             xa[:, C] = 1
