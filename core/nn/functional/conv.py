@@ -616,6 +616,16 @@ def _dw_run(lay, n_planes, per_plane, fn, itemsize):
                       parallel=lay.last and n_planes * lay.Mo * per_plane >= _DW_PARALLEL)
 
 
+def _interior(geo):
+    """The spatial slices (of the input, of the padded input) where the input lands when padded by ``geo.lo`` /
+    ``geo.hi`` (a negative amount crops)."""
+    crop_lo = [max(-a, 0) for a in geo.lo]
+    src = tuple(slice(c, s - max(-b, 0)) for c, s, b in zip(crop_lo, geo.in_size, geo.hi))
+    dst = tuple(slice(max(a, 0), max(a, 0) + s - c - max(-b, 0))
+                for a, c, s, b in zip(geo.lo, crop_lo, geo.in_size, geo.hi))
+    return src, dst
+
+
 def _cpu_depthwise_planes_last(x, w, geo, bias=None):
     """``_cpu_depthwise`` for small planes: each chunk of planes is copied once, zero-padded, planes last
     (*padded, n); then for every block of output rows ONE einsum over a strided view (*kernel, *out, n) of it, a
@@ -632,10 +642,8 @@ def _cpu_depthwise_planes_last(x, w, geo, bias=None):
     bp = None if bias is None else np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m)
     kernel, outer = "abcdefgh"[:nd], "stuvwxyz"[:nd]
     subscripts = f"{kernel}{outer}p,{kernel}p->{outer}p"
-    crop_lo = [max(-a, 0) for a in geo.lo]
-    src = (_ALL,) + tuple(slice(c, s - max(-b, 0)) for c, s, b in zip(crop_lo, geo.in_size, geo.hi))
-    dst = tuple(slice(max(a, 0), max(a, 0) + s - c - max(-b, 0))
-                for a, c, s, b in zip(geo.lo, crop_lo, geo.in_size, geo.hi))
+    src, dst = _interior(geo)
+    src = (_ALL,) + src
     row = math.prod(out_size[1:])
 
     def chunk(a, b):
@@ -673,12 +681,9 @@ def _cpu_depthwise_channels_last(x, w, geo, bias=None):
     dtype = np.result_type(x, w)
     out_size, P = tuple(geo.out_size), geo.padded()
     xl = _to_last(x)
-    crop_lo = [max(-a, 0) for a in geo.lo]
-    src = (_ALL,) + tuple(slice(c, s - max(-b, 0)) for c, s, b in zip(crop_lo, geo.in_size, geo.hi))
-    dst = (_ALL,) + tuple(slice(max(a, 0), max(a, 0) + s - c - max(-b, 0))
-                          for a, c, s, b in zip(geo.lo, crop_lo, geo.in_size, geo.hi))
+    src, dst = _interior(geo)
     padded = np.zeros((N,) + P + (C,), dtype)
-    padded[dst] = xl[src]
+    padded[(_ALL,) + dst] = xl[(_ALL,) + src]
     yl = np.empty((N,) + out_size + (C,), dtype)
     wk = np.ascontiguousarray(w.reshape(C, -1).T.astype(dtype, copy=False)).reshape(tuple(geo.k) + (C,))
     item, grid = padded.itemsize, padded.strides[1:nd + 1]
