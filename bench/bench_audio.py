@@ -7,12 +7,11 @@ of compute. ``--device cuda`` also times zoo on the GPU.
     python bench/bench_audio.py [--device cuda] [--threads N]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import zoo
+from timing import median_seconds
 
 # (name, sample rate, seconds, batch, n_fft, hop, n_mels)
 MEL_CASES = [
@@ -22,17 +21,8 @@ MEL_CASES = [
 ]
 
 
-def median_ms(fn, sync=lambda: None, warmup=2, repeat=7):
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+def median_ms(fn, sync=None, repeat=7):
+    return median_seconds(fn, sync, repeat=repeat) * 1e3
 
 
 def cuda_sync():

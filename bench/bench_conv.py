@@ -6,12 +6,11 @@ has CUDA too); ``--threads N`` sets both libraries' thread count (default: all c
 """
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 
 import zoo
+from timing import median_seconds
 
 # (name, input shape, weight shape, conv kwargs)
 CASES = [
@@ -20,19 +19,6 @@ CASES = [
     ("1x1, (32,256,14,14) x (64,256,1,1)", (32, 256, 14, 14), (64, 256, 1, 1), {}),
     ("depthwise 3x3, (32,128,28,28) x (128,1,3,3)", (32, 128, 28, 28), (128, 1, 3, 3), dict(padding=1, groups=128)),
 ]
-
-
-def median_ms(fn, sync, warmup=2, repeat=7):
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def workloads(lib, device, x_np, w_np, kwargs):
@@ -87,9 +73,9 @@ def main():
         zw = workloads(zoo, args.device, x_np, w_np, kwargs)
         tw = workloads(torch, args.device, x_np, w_np, kwargs) if torch is not None else {}
         for pass_name, fn in zw.items():
-            z = median_ms(fn, zoo_sync, repeat=args.repeat)
+            z = median_seconds(fn, zoo_sync, repeat=args.repeat) * 1e3
             if torch is not None:
-                t = median_ms(tw[pass_name], torch_sync, repeat=args.repeat)
+                t = median_seconds(tw[pass_name], torch_sync, repeat=args.repeat) * 1e3
                 print(f"{name:46s} {pass_name:20s} {z:9.1f} {t:9.1f} {z / t:7.2f}")
             else:
                 print(f"{name:46s} {pass_name:20s} {z:9.1f} {'-':>9s} {'-':>7s}")

@@ -17,26 +17,11 @@ zoo / PyTorch throughput (above 1: zoo is faster) and zoo / PyTorch peak memory.
 when PyTorch or its model library is missing; the run needs CuPy and a GPU for zoo.
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import zoo
-
-
-def timed(step, sync, warmup, iters):
-    """Median seconds of ``step()`` over ``iters`` runs after ``warmup`` runs, synchronising around each."""
-    for _ in range(warmup):
-        step()
-    sync()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from timing import median_seconds
 
 
 # ---- zoo side ---------------------------------------------------------------------------------------------------
@@ -166,7 +151,7 @@ def measure_zoo(build, args):
     zoo.cuda.empty_cache()
     zoo.cuda.reset_peak_memory_stats()
     step = build()
-    seconds = timed(step, zoo.cuda.synchronize, args.warmup, args.iters)
+    seconds = median_seconds(step, zoo.cuda.synchronize, args.warmup, args.iters)
     peak = zoo.cuda.max_memory_allocated() / 2 ** 20
     del step
     zoo.cuda.empty_cache()
@@ -183,7 +168,7 @@ def measure_torch(torch, build, args):
         return None, None
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
-    seconds = timed(step, torch.cuda.synchronize, args.warmup, args.iters)
+    seconds = median_seconds(step, torch.cuda.synchronize, args.warmup, args.iters)
     peak = torch.cuda.max_memory_allocated() / 2 ** 20
     del step
     torch.cuda.empty_cache()

@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from timing import median_seconds
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ZOO_COLD = """
@@ -63,17 +65,6 @@ print(labels[str(index)], "|", time.time() - t0)
 """
 
 
-def median_seconds(fn, warmup, repeat):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def compare(threads, repeat, build_zoo, build_torch):
     """Images/s at batch 1 and 8 at 224 of the zoo model and of a PyTorch model holding the same weights, with the
     largest logit difference: rows (batch, zoo images/s, PyTorch images/s or None, max |diff| or None)."""
@@ -97,7 +88,7 @@ def compare(threads, repeat, build_zoo, build_torch):
         def run_zoo():
             with zoo.inference_mode():
                 return model(zx)
-        z = median_seconds(run_zoo, 2, repeat)
+        z = median_seconds(run_zoo, repeat=repeat)
         t = diff = None
         if ref is not None:
             tx = torch.from_numpy(x)
@@ -105,7 +96,7 @@ def compare(threads, repeat, build_zoo, build_torch):
             def run_torch():
                 with torch.no_grad():
                     return ref(tx)
-            t = median_seconds(run_torch, 2, repeat)
+            t = median_seconds(run_torch, repeat=repeat)
             diff = float(np.abs(run_zoo().numpy() - run_torch().numpy()).max())
         rows.append((batch, batch / z, None if t is None else batch / t, diff))
     return rows
