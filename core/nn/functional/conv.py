@@ -477,7 +477,7 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
 # ----------------------------------------------------------------------------------------------------------------
 
 _DW_BLOCK = 1 << 16   # output-grid elements per block: a block, its temporary and the inputs it reads stay in L2
-_DW_CHUNK = 1 << 20   # output-grid elements per chunk of planes (one task of the worker threads)
+_DW_CHUNK = 1 << 18   # output-grid elements per chunk of planes (one task of the worker threads)
 _DW_LAST = 1024       # planes with fewer output positions (output-grid runs, in _Phases) use the planes-last layout
 # Output elements from which planes-last chunks run on the worker threads. Smaller layers, and the planes-first
 # layout (two short NumPy calls per tap), run on one thread: there two threads mostly pass the GIL back and forth
