@@ -373,15 +373,20 @@ def test_cpu_engine_threads_give_the_same_result(monkeypatch):
     """Chunks on one thread or several: identical results (fixed chunking, partial sums in chunk order)."""
     from zoo.core.nn.functional import conv as C
     monkeypatch.setattr(C, "_CHUNK_BYTES", 4096)
-    x = zoo.tensor(np.random.default_rng(2).standard_normal((8, 3, 10, 10)).astype(np.float32), requires_grad=True)
-    w = zoo.tensor(np.random.default_rng(3).standard_normal((5, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    _same_on_one_and_two_threads((8, 3, 10, 10), (5, 3, 3, 3), dict(padding=1))
+
+
+def _same_on_one_and_two_threads(x_shape, w_shape, kw):
+    """conv2d's output and gradients computed with one and with two threads agree."""
+    x = zoo.tensor(np.random.default_rng(2).standard_normal(x_shape).astype(np.float32), requires_grad=True)
+    w = zoo.tensor(np.random.default_rng(3).standard_normal(w_shape).astype(np.float32), requires_grad=True)
     results = []
     before = zoo.get_num_threads()
     try:
         for n in (1, 2):
             zoo.set_num_threads(n)
             x.grad = w.grad = None
-            y = F.conv2d(x, w, padding=1)
+            y = F.conv2d(x, w, **kw)
             (y * y).sum().backward()
             results.append((y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()))
     finally:
@@ -467,21 +472,7 @@ def test_depthwise_threads_give_the_same_result(monkeypatch):
     monkeypatch.setattr(C, "_DW_CHUNK", 64)
     monkeypatch.setattr(C, "_DW_BLOCK", 64)
     monkeypatch.setattr(C, "_DW_PARALLEL", 0)  # threads even for this small input
-    x = zoo.tensor(np.random.default_rng(2).standard_normal((4, 6, 10, 10)).astype(np.float32), requires_grad=True)
-    w = zoo.tensor(np.random.default_rng(3).standard_normal((12, 1, 3, 3)).astype(np.float32), requires_grad=True)
-    results = []
-    before = zoo.get_num_threads()
-    try:
-        for n in (1, 2):
-            zoo.set_num_threads(n)
-            x.grad = w.grad = None
-            y = F.conv2d(x, w, stride=2, padding=1, groups=6)
-            (y * y).sum().backward()
-            results.append((y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()))
-    finally:
-        zoo.set_num_threads(before)
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    _same_on_one_and_two_threads((4, 6, 10, 10), (12, 1, 3, 3), dict(stride=2, padding=1, groups=6))
 
 
 def test_pointwise_conv_grad(device):
