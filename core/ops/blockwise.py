@@ -34,10 +34,19 @@ def set_threads(n):
     _pool[0] = None
 
 
+def _default_threads():
+    """OMP_NUM_THREADS when it is a positive integer (as PyTorch and OpenBLAS read it), else the cores, at most 8."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        n = 0
+    return n if n > 0 else min(os.cpu_count() or 1, 8)
+
+
 def _executor():
     if _pool[0] is None:
         if not _pool[1]:
-            _pool[1] = min(os.cpu_count() or 1, 8)
+            _pool[1] = _default_threads()
         _pool[0] = ThreadPoolExecutor(_pool[1], thread_name_prefix="zoo-blockwise") if _pool[1] > 1 else False
     return _pool[0]
 

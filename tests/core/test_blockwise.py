@@ -1,4 +1,6 @@
 """Blockwise elementwise evaluation gives the same numbers as one whole-array pass."""
+import os
+
 import numpy as np
 
 from zoo.core.ops.blockwise import _threaded, blockwise, set_elementwise_threads, set_threads
@@ -50,3 +52,15 @@ def test_blockwise_several_outputs_and_non_contiguous_inputs():
     np.testing.assert_array_equal(s, np.sin(a))
     np.testing.assert_array_equal(c, np.cos(a))
     assert s.shape == a.shape
+
+
+def test_default_thread_count_follows_omp_num_threads(monkeypatch):
+    """Like PyTorch (and OpenBLAS), zoo's worker threads default to OMP_NUM_THREADS when it is set."""
+    from zoo.core.ops.blockwise import _default_threads
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _default_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert _default_threads() == 3
+    for bad in ("", "0", "two"):
+        monkeypatch.setenv("OMP_NUM_THREADS", bad)
+        assert _default_threads() == min(os.cpu_count() or 1, 8)
