@@ -2,6 +2,7 @@
 side by side in one run; print median step time, peak memory and the zoo/torch ratios.
 
     python bench/bench_port.py                 # both scripts, a short timing run each
+    python bench/bench_port.py --threads 1     # both libraries on one thread (default: two)
     python bench/bench_port.py --train-char    # also train the char transformer with zoo (2000 iterations)
                                                # and write bench/char_transformer_curve.png
 
@@ -88,6 +89,7 @@ def write_curve(evals, steps):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--threads", type=int, default=2, help="threads of both libraries in the timing runs")
     p.add_argument("--train-char", action="store_true")
     p.add_argument("--train-steps", type=int, default=2000)
     p.add_argument("--curve-from-log", help="plot the curve from a log of char_transformer.py --eval-every runs")
@@ -106,12 +108,12 @@ def main():
         print("PyTorch not installed: zoo figures only")
     with tempfile.TemporaryDirectory() as workdir:
         if DATA.exists():
-            compare("char transformer", HERE / "port" / "char_transformer.py", [str(DATA), "--steps", str(args.steps)],
-                    workdir, torch_available)
+            compare("char transformer", HERE / "port" / "char_transformer.py", [str(DATA), "--steps", str(args.steps),
+                    "--threads", str(args.threads)], workdir, torch_available)
         else:
             print(f"char transformer: skipped ({DATA} not found)")
-        compare("resnet-20", HERE / "port" / "resnet20.py", ["--steps", str(max(5, args.steps // 3))], workdir,
-                torch_available)
+        compare("resnet-20", HERE / "port" / "resnet20.py", ["--steps", str(max(5, args.steps // 3)),
+                "--threads", str(args.threads)], workdir, torch_available)
         if args.train_char:
             train_char(workdir, args.train_steps)
 

@@ -1,7 +1,7 @@
 """A nanoGPT-style character-level transformer trained on Tiny Shakespeare — a plain PyTorch script.
 
 bench/bench_port.py runs it unchanged and with `torch` renamed to `zoo`, side by side.
-Usage: python char_transformer.py DATA.txt --steps N [--eval-every K] [--warmup W] [--lr LR] [--min-lr LR]
+Usage: python char_transformer.py DATA.txt --steps N [--eval-every K] [--warmup W] [--lr LR] [--min-lr LR] [--threads T]
 Prints one JSON line per evaluation and a final JSON summary (step times in seconds).
 """
 import argparse
@@ -88,9 +88,10 @@ def main():
     p.add_argument("--min-lr", type=float, default=1e-4)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
 
     text = open(args.data, encoding="utf-8").read()
     chars = sorted(set(text))

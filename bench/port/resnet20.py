@@ -1,6 +1,6 @@
 """A CIFAR ResNet-20 (3 stages x 3 basic blocks, 16/32/64 channels) trained with SGD momentum on random
 32x32 inputs — a plain PyTorch script. bench/bench_port.py runs it unchanged and with `torch` renamed to `zoo`.
-Usage: python resnet20.py --steps N. Prints a final JSON summary (step times in seconds).
+Usage: python resnet20.py --steps N [--threads T]. Prints a final JSON summary (step times in seconds).
 """
 import argparse
 import json
@@ -53,9 +53,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     model = ResNet20()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(args.batch, 3, 32, 32)
