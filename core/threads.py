@@ -1,6 +1,6 @@
 """Thread control: ``zoo.set_num_threads`` sets the BLAS threads (via threadpoolctl) and zoo's blockwise
 elementwise threads; ``zoo.get_num_threads`` reads the BLAS setting. Until it is called, both follow
-``OMP_NUM_THREADS`` when that is set (as in PyTorch), else the number of cores."""
+``OMP_NUM_THREADS`` when that is set (as in PyTorch), else the number of cores (at most 8 for zoo's own)."""
 import os
 
 _limits = [None]
