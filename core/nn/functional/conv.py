@@ -758,8 +758,11 @@ def _cpu_depthwise(x, w, geo, bias=None):
 
 
 def _cpu_depthwise_input_grad(gy, w, geo, C):
-    """x-gradient of ``_cpu_depthwise`` (its adjoint) for C input channels: every tap scatter-adds weight x
-    gradient into the phase grids, which are then interleaved back into the input."""
+    """x-gradient of ``_cpu_depthwise`` (its adjoint) for C input channels. Unstrided with one weight per channel,
+    it is itself a depthwise convolution (of gy, by the reversed kernel), which the forward engine runs; otherwise
+    every tap scatter-adds weight x gradient into the phase grids, which are then interleaved back into the input."""
+    if w.shape[0] == C and all(s == 1 for s in geo.stride):
+        return _cpu_depthwise(gy, _flipped(w, C), _adjoint_geometry(geo))
     N, Co = gy.shape[:2]
     K = math.prod(geo.k)
     m = Co // C
