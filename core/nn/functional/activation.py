@@ -296,6 +296,13 @@ class Gelu(Function):
 
     def forward(self, x):
         xp = array_module(x)
+        self.grad = None
+        if x.dtype == np.float32 and self.approximate != "tanh":
+            if not self.needs_input_grad[0]:
+                return blockwise(_gelu_fast32, x, n_out=2, into=True)[0]
+            # the derivative too, while each block is in cache: backward is then one multiply (and x is not kept)
+            out, self.grad = blockwise(_gelu_and_grad_fast32, x, n_out=2, into=True)
+            return out
         self.x = x
         self.retain_inputs(0)
         if self.approximate == "tanh":
@@ -306,14 +313,13 @@ class Gelu(Function):
             cdf *= 0.5
             self.cdf = cdf
             return x * cdf
-        if x.dtype == np.float32:
-            out, cdf = blockwise(_gelu_fast32, x, n_out=2, into=True)
-        else:
-            out, cdf = blockwise(_gelu_and_cdf32, x, n_out=2, dtypes=[x.dtype, x.dtype])
+        out, cdf = blockwise(_gelu_and_cdf32, x, n_out=2, dtypes=[x.dtype, x.dtype])
         self.cdf = cdf
         return out
 
     def backward(self, g):
+        if self.grad is not None:
+            return (g * self.grad).astype(g.dtype, copy=False)
         xp = array_module(g)
         x = self.x
         if self.approximate == "tanh":
@@ -321,8 +327,6 @@ class Gelu(Function):
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_K * (1 + 3 * 0.044715 * x * x))
         elif x.dtype == np.float64:
             d = self.cdf + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        elif g.dtype == np.float32 and x.dtype == np.float32:
-            return blockwise(_gelu_grad_fast32, g, x, self.cdf, into=True)
         else:
             return blockwise(_gelu_grad32, g, x, self.cdf)
         return (g * d).astype(g.dtype, copy=False)
@@ -362,9 +366,9 @@ _PHI_R = (0.7978849415464743, 0.03633308413210913, -3.25944174289228e-05, -5.530
           3.96479844687769e-06, -1.3226807918147006e-07, 1.7563148988814506e-09)
 
 
-def _gelu_fast32(xp, x, out, cdf):
-    """gelu(x) into ``out`` and Φ(x) into ``cdf`` for float32 ``x`` (see _PHI_R)."""
-    s = xp.multiply(x, x)
+def _gelu_fast32(xp, x, out, cdf, s=None):
+    """gelu(x) into ``out`` and Φ(x) into ``cdf`` for float32 ``x`` (see _PHI_R); ``s``: x² if already at hand."""
+    s = xp.multiply(x, x) if s is None else s
     xp.multiply(s, np.float32(_PHI_R[6]), out=out)
     for c in _PHI_R[5:0:-1]:
         out += np.float32(c)
@@ -377,15 +381,15 @@ def _gelu_fast32(xp, x, out, cdf):
     xp.multiply(x, cdf, out=out)
 
 
-def _gelu_grad_fast32(xp, g, x, cdf, out):
-    """g · (Φ(x) + x·φ(x)) into ``out``."""
-    xp.multiply(x, x, out=out)
-    out *= np.float32(-0.5)
-    xp.exp(out, out=out)
-    out *= x
-    out *= np.float32(_INV_SQRT_2PI)
-    out += cdf
-    out *= g
+def _gelu_and_grad_fast32(xp, x, out, grad):
+    """gelu(x) into ``out`` and its derivative Φ(x) + x·φ(x) into ``grad``, for float32 ``x``."""
+    s = xp.multiply(x, x, out=xp.empty_like(x))  # an array even for 0-d x (written in place below)
+    _gelu_fast32(xp, x, out, grad, s)
+    s *= np.float32(-0.5)
+    xp.exp(s, out=s)
+    s *= x
+    s *= np.float32(_INV_SQRT_2PI)
+    grad += s
 
 
 def _normal_cdf32(xp, x):
