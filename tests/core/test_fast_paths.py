@@ -77,3 +77,19 @@ def test_slice_gradients_non_leaf_retain_graph_and_autograd_grad():
     np.testing.assert_allclose(x.grad.numpy(), 2 * g1)
     (gx,) = zoo.autograd.grad(_slice_graph(zoo, x), [x])
     np.testing.assert_allclose(gx.numpy(), g1)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3)])
+def test_gelu_every_float_dtype_and_rank_matches_float64(dtype, shape):
+    """Including 0-d float16 (computed in float32 through in-place steps) and inputs whose x·φ(x) underflows."""
+    x64 = np.resize(np.array([0.7, -1.3, 15.0, -15.0, 3.0, -40.0]), shape)
+    ref = zoo.tensor(x64, requires_grad=True)
+    F.gelu(ref).sum().backward()
+    x = zoo.tensor(x64.astype(dtype), requires_grad=True)
+    y = F.gelu(x)
+    y.sum().backward()
+    assert y.dtype == x.dtype and y.shape == shape and x.grad.shape == shape
+    tol = dict(rtol=2e-3, atol=2e-3) if dtype == np.float16 else dict(rtol=2e-6, atol=5e-7)
+    np.testing.assert_allclose(y.detach().numpy().astype(np.float64), F.gelu(zoo.tensor(x64)).numpy(), **tol)
+    np.testing.assert_allclose(x.grad.numpy().astype(np.float64), ref.grad.numpy(), **tol)

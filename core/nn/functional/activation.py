@@ -340,20 +340,20 @@ _ERFCC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.278868
 
 
 def _gelu_and_cdf32(xp, x):
-    cdf = _normal_cdf32(xp, x.astype(np.float32, copy=False)).astype(x.dtype, copy=False)
-    return x * cdf, cdf
+    """gelu(x) and Φ(x) for other float dtypes (float16), computed in float32. Flattened: arithmetic on 0-d
+    arrays gives NumPy scalars, which the in-place steps cannot write into."""
+    flat = x.reshape(-1)
+    cdf = _normal_cdf32(xp, flat.astype(np.float32)).astype(x.dtype, copy=False)
+    return (flat * cdf).reshape(x.shape), cdf.reshape(x.shape)
 
 
 def _gelu_grad32(xp, g, x, cdf):
-    """g · (Φ(x) + x·φ(x))."""
-    d = x * x
-    d *= -0.5
-    xp.exp(d, out=d)
-    d *= x
-    d *= _INV_SQRT_2PI
-    d += cdf
-    d *= g
-    return d
+    """g · (Φ(x) + x·φ(x)) (flattened, as in _gelu_and_cdf32)."""
+    flat = x.reshape(-1)
+    d = _x_phi32(xp, flat, flat * flat)
+    d += cdf.reshape(-1)
+    d *= g.reshape(-1)
+    return d.reshape(g.shape)
 
 
 # Φ(x) = (1 + tanh(x·R(x²))) / 2 with R a degree-6 polynomial fitted (weighted, Lawson-iterated least
@@ -385,11 +385,18 @@ def _gelu_and_grad_fast32(xp, x, out, grad):
     """gelu(x) into ``out`` and its derivative Φ(x) + x·φ(x) into ``grad``, for float32 ``x``."""
     s = xp.multiply(x, x, out=xp.empty_like(x))  # an array even for 0-d x (written in place below)
     _gelu_fast32(xp, x, out, grad, s)
+    grad += _x_phi32(xp, x, s)
+
+
+def _x_phi32(xp, x, s):
+    """x·φ(x) in place of ``s`` = x² (float32). The exponent is clamped at -87 so exp's result stays a normal
+    float32: its underflow path is several times slower, and x·φ(x) is below 1e-35 there anyway."""
     s *= np.float32(-0.5)
+    xp.maximum(s, np.float32(-87.0), out=s)
     xp.exp(s, out=s)
     s *= x
     s *= np.float32(_INV_SQRT_2PI)
-    grad += s
+    return s
 
 
 def _normal_cdf32(xp, x):
