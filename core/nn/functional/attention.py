@@ -1,6 +1,7 @@
 """Scaled dot-product attention as one fused Function: scores, mask, softmax, dropout and the weighted sum in
 forward; the closed-form gradients for query, key, value (and a float mask) in backward. The matrix products go
 straight to BLAS / cuBLAS through ``xp.matmul`` in the inputs' dtype."""
+import functools
 import math
 
 import numpy as np
@@ -42,11 +43,14 @@ class ScaledDotProductAttention(Function):
         st = xp.matmul(k, xp.swapaxes(q, -1, -2))
         masked = self.causal or mask is not None
         if masked:
-            if self.causal:
-                mask = xp.tri(L, S, dtype=bool)
-            if mask.dtype.kind == "b":  # as an additive mask: 0 where attending, -inf elsewhere
-                mask = xp.where(mask, dt.type(0), dt.type(-math.inf))
-            mask_t = xp.swapaxes(mask, -1, -2)
+            if self.causal and xp is np:
+                mask_t = _causal_mask_t(L, S, dt)
+            else:
+                if self.causal:
+                    mask = xp.tri(L, S, dtype=bool)
+                if mask.dtype.kind == "b":  # as an additive mask: 0 where attending, -inf elsewhere
+                    mask = xp.where(mask, dt.type(0), dt.type(-math.inf))
+                mask_t = xp.swapaxes(mask, -1, -2)
             if np.broadcast_shapes(mask_t.shape, st.shape) == st.shape:
                 st += mask_t
             else:
@@ -111,6 +115,15 @@ class ScaledDotProductAttention(Function):
         if len(need) > 3:
             grads += (None if gm is None else unbroadcast(gm, ms),)
         return grads
+
+
+@functools.lru_cache(maxsize=32)
+def _causal_mask_t(L, S, dtype):
+    """The causal mask, additive and transposed to the scores' (S, L) layout, stored contiguously (adding a
+    transposed view is about twice as slow); read-only, as it is shared between calls."""
+    mask_t = np.ascontiguousarray(np.where(np.tri(L, S, dtype=bool), dtype.type(0), dtype.type(-math.inf)).T)
+    mask_t.flags.writeable = False
+    return mask_t
 
 
 def _sum_rows(xp, a):
