@@ -117,6 +117,30 @@ def test_sdpa_keeps_float32_and_non_contiguous():
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
+def test_sdpa_split_heads_gradients_follow_the_projection_layout(device):
+    """Heads split off one (batch, time, 3 x features) projection: the values and the projection's gradient equal
+    those of contiguous copies, and on the CPU q/k/v's gradients come laid out as q/k/v are (no copies back)."""
+    from zoo.core.nn.functional.attention import _grad_like
+    B, T, H, D = 2, 5, 3, 4
+    proj = arr(B, T, 3 * H * D, dtype=np.float32)
+    grads, outs = [], []
+    for copy in (False, True):
+        x = zoo.tensor(proj, device=device, requires_grad=True)
+        q, k, v = (t.view(B, T, H, D).transpose(1, 2) for t in x.split(H * D, dim=2))
+        if copy:
+            q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        out = sdpa(q, k, v, is_causal=True)
+        (out * zoo.tensor(arr(*out.shape, seed=3, dtype=np.float32), device=device)).sum().backward()
+        outs.append(to_numpy(out))
+        grads.append(to_numpy(x.grad))
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
+    view = proj[..., :H * D].reshape(B, T, H, D).transpose(0, 2, 1, 3)
+    g = _grad_like(np, view, view.shape[:-2], 1)
+    assert g.shape == view.shape and np.argsort(g.strides).tolist() == np.argsort(view.strides).tolist()
+    assert _grad_like(np, np.ascontiguousarray(view), view.shape[:-2], 1) is None  # contiguous: a plain new array
+
+
 def test_sdpa_empty(device):
     out = sdpa(zoo.tensor(arr(2, 3, 4), device=device), zoo.tensor(arr(2, 0, 4), device=device),
                zoo.tensor(arr(2, 0, 2), device=device))

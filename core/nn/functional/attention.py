@@ -87,7 +87,7 @@ class ScaledDotProductAttention(Function):
         pt, q, k, v = self.pt, self.q, self.k, self.v
         gq = gk = gv = gm = None
         if need[2]:
-            gv = xp.matmul(pt * self.keep_t if self.dropout_p else pt, g)
+            gv = xp.matmul(pt * self.keep_t if self.dropout_p else pt, g, out=_grad_like(xp, v, pt.shape[:-2], G))
         if need[0] or need[1] or (len(need) > 3 and need[3]):
             gst = xp.matmul(v, xp.swapaxes(g, -1, -2))  # d loss / d (dropped-out) probabilities, transposed
             if self.dropout_p:
@@ -99,10 +99,10 @@ class ScaledDotProductAttention(Function):
             if len(need) > 3 and need[3]:
                 gm = gs
             if need[0]:
-                gq = xp.matmul(gs, k)
+                gq = xp.matmul(gs, k, out=_grad_like(xp, q, gs.shape[:-2], G))
                 gq *= gq.dtype.type(self.scale)
             if need[1]:
-                gk = xp.matmul(gst, q)  # q was stored scaled
+                gk = xp.matmul(gst, q, out=_grad_like(xp, k, gst.shape[:-2], G))  # q was stored scaled
         qs, ks, vs, ms = self.shapes
         if G > 1:
             gq = None if gq is None else gq.reshape(gq.shape[:-4] + (-1,) + gq.shape[-2:])
@@ -115,6 +115,16 @@ class ScaledDotProductAttention(Function):
         if len(need) > 3:
             grads += (None if gm is None else unbroadcast(gm, ms),)
         return grads
+
+
+def _grad_like(xp, a, batch, groups):
+    """An output array for the gradient of input ``a`` laid out as ``a`` is in memory (as PyTorch's gradients
+    follow their inputs' strides): heads split off a (batch, time, heads x features) projection then get a
+    gradient that reshapes back into it without a copy. None (a fresh array) when broadcasting or grouped heads
+    make the gradient's shape differ from ``a``'s."""
+    if groups > 1 or batch != a.shape[:-2] or a.flags.c_contiguous:
+        return None
+    return xp.empty_like(a)
 
 
 @functools.lru_cache(maxsize=32)
