@@ -120,9 +120,9 @@ class ScaledDotProductAttention(Function):
 def _grad_like(xp, a, batch, groups):
     """An output array for the gradient of input ``a`` laid out as ``a`` is in memory (as PyTorch's gradients
     follow their inputs' strides): heads split off a (batch, time, heads x features) projection then get a
-    gradient that reshapes back into it without a copy. None (a fresh array) when broadcasting or grouped heads
-    make the gradient's shape differ from ``a``'s."""
-    if groups > 1 or batch != a.shape[:-2] or a.flags.c_contiguous:
+    gradient that reshapes back into it without a copy. None (a fresh array) on the GPU, where such copies are
+    cheap, and when broadcasting or grouped heads make the gradient's shape differ from ``a``'s."""
+    if xp is not np or groups > 1 or batch != a.shape[:-2] or a.flags.c_contiguous:
         return None
     return xp.empty_like(a)
 
