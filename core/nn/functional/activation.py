@@ -289,13 +289,13 @@ class Softshrink(Hardshrink):
 
 
 class Gelu(Function):
-    """x·Φ(x) (Φ the normal cdf, via erfc for accuracy in the left tail), or its tanh approximation."""
+    """x·Φ(x) (Φ the normal cdf, via erfc for accuracy in the left tail), or its tanh approximation. Exact float32
+    keeps the derivative Φ + x·φ from forward (``grad``); the other paths keep x."""
 
     def __init__(self, approximate):
         self.approximate = approximate
 
     def forward(self, x):
-        xp = array_module(x)
         self.grad = None
         if x.dtype == np.float32 and self.approximate != "tanh":
             if not self.needs_input_grad[0]:
@@ -303,6 +303,7 @@ class Gelu(Function):
             # the derivative too, while each block is in cache: backward is then one multiply (and x is not kept)
             out, self.grad = blockwise(_gelu_and_grad_fast32, x, n_out=2, into=True)
             return out
+        xp = array_module(x)
         self.x = x
         self.retain_inputs(0)
         if self.approximate == "tanh":
