@@ -6,6 +6,7 @@ from helpers import arr, check_grad, compare_with_torch, swap_last, torch_functi
 
 import zoo
 import zoo.nn.functional as F
+from zoo.core import _blas
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -328,13 +329,25 @@ ENGINE_CASES = [  # (input shape, weight shape, stride, padding (lo, hi) per dim
 ]
 
 
+def _force_tap_gemms(monkeypatch, C, on):
+    """Every stride-1 grid convolution as per-tap GEMMs in one-sample chunks (on), or none (off)."""
+    monkeypatch.setattr(C, "_TAP_MIN_CHANNELS", 1 if on else 1 << 60)
+    monkeypatch.setattr(C, "_TAP_MIN_POSITIONS", 0)
+    monkeypatch.setattr(C, "_TAP_MIN_WORK", 0)
+    monkeypatch.setattr(C, "_TAP_CHUNK_BYTES", 64)
+
+
+@pytest.mark.parametrize("taps", [False, True])  # stride-1 grid convolutions as columns + GEMM / per-tap GEMMs
 @pytest.mark.parametrize("grid_waste", [0.0, 100.0])  # never / always compute on the whole padded grid
 @pytest.mark.parametrize("case", ENGINE_CASES)
-def test_cpu_engine_chunks_match_batched_path(case, grid_waste, monkeypatch):
+def test_cpu_engine_chunks_match_batched_path(case, grid_waste, taps, monkeypatch):
     from zoo.core.nn.functional import conv as C
+    if taps and not (grid_waste and _blas.available(np.float64)):
+        pytest.skip("per-tap GEMMs need the whole grid and NumPy's OpenBLAS")
     monkeypatch.setattr(C, "_CHUNK_BYTES", 64)
     monkeypatch.setattr(C, "_SMALL_GEMM", 1)
     monkeypatch.setattr(C, "_GRID_WASTE", grid_waste)
+    _force_tap_gemms(monkeypatch, C, taps)
     xs, ws, stride, pad, dil = case
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
@@ -349,6 +362,27 @@ def test_cpu_engine_chunks_match_batched_path(case, grid_waste, monkeypatch):
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(C._cpu_conv_weight_grad(x, gy, geo, w.shape),
                                C._batched_conv_weight_grad(x, gy, geo, 1, w.shape), rtol=1e-12, atol=1e-12)
+    b = rng.standard_normal(ws[0])
+    np.testing.assert_allclose(C._cpu_conv(x, w, geo, b), y + b.reshape((-1,) + (1,) * len(k)), rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.skipif(not _blas.available(np.float32), reason="per-tap GEMMs need NumPy's OpenBLAS")
+def test_cpu_engine_tap_gemms_float32_in_chunks_and_threads(monkeypatch):
+    """The per-tap path in float32, a batch split over chunks on the worker threads, against the columns path."""
+    from zoo.core.nn.functional import conv as C
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 8, 12, 10)).astype(np.float32)
+    w = rng.standard_normal((5, 8, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    geo = C._conv_geometry("conv2d", 2, x.shape, w.shape, b.shape, (1, 1), (1, 1), (1, 1), 1, None)[0]
+    _force_tap_gemms(monkeypatch, C, False)
+    ref = C._cpu_conv(x, w, geo, b)
+    _force_tap_gemms(monkeypatch, C, True)
+    monkeypatch.setattr(C, "_TAP_CHUNK_BYTES", 2 * (8 + 5) * 14 * 12 * 4)  # two samples per chunk
+    got = C._cpu_conv(x, w, geo, b)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
 
 
 def test_cpu_engine_weight_grad_with_inf_input_is_exact(monkeypatch):

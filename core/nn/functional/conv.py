@@ -5,8 +5,10 @@ One generic N-d engine serves them all. A convolution is im2col (a strided *view
 a batch axis of that GEMM. Its adjoint (the input gradient, and the forward of a transposed convolution) is
 either a convolution of the padded gradient with the flipped weight (stride 1) or a GEMM followed by a
 col2im scatter-add over the kernel taps (stride > 1). The weight gradient is one GEMM with the columns.
-On NumPy, 1x1 kernels without padding skip the columns (one GEMM per sample, straight into the output), and
-depthwise convolutions (one input channel per group) use per-tap multiply-adds instead of GEMMs (see below).
+On NumPy, 1x1 kernels without padding skip the columns (one GEMM per sample, straight into the output),
+stride-1 convolutions with enough channels skip them too (one GEMM per kernel tap on a shifted view of the padded
+input, accumulating in place through NumPy's BLAS), and depthwise convolutions (one input channel per group) use
+per-tap multiply-adds instead of GEMMs (see below).
 """
 import contextlib
 import functools
@@ -17,6 +19,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ... import _blas
 from ...autograd.function import Function
 from ...device import array_module
 from ...ops import blockwise
@@ -194,14 +197,20 @@ def _batched_conv_weight_grad(x, gy, geo, groups, w_shape):
 _CHUNK_BYTES = 3 << 20  # columns per chunk: cache-sized, yet wide enough for an efficient GEMM
 _GRID_WASTE = 1.4       # stride 1: compute on the whole padded grid while it is at most this much bigger
 _SMALL_GEMM = 1 << 20   # multiply-adds of a GEMM that BLAS runs without packing (OpenBLAS: about 1e6)
-_blas = [None]
+# Stride-1 convolutions as per-tap GEMMs (_cpu_conv_taps) when each GEMM has at least this many input channels
+# (its inner dimension), grid positions (its width) and multiply-adds; otherwise columns and one GEMM per chunk.
+_TAP_MIN_CHANNELS = 8
+_TAP_MIN_POSITIONS = 2048
+_TAP_MIN_WORK = 1 << 22
+_TAP_CHUNK_BYTES = 16 << 20  # packed input + output grid per chunk of samples
+_blas_ctl = [None]
 
 
 def _blas_controller():
-    if _blas[0] is None:
+    if _blas_ctl[0] is None:
         from threadpoolctl import ThreadpoolController
-        _blas[0] = ThreadpoolController().select(user_api="blas")
-    return _blas[0]
+        _blas_ctl[0] = ThreadpoolController().select(user_api="blas")
+    return _blas_ctl[0]
 
 
 def run_chunks(n, sample_bytes, fn, chunk_bytes=None, blas=True, parallel=True):
@@ -360,9 +369,12 @@ def _cpu_conv(x, w, geo, bias=None):
         _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1), bias)
         return y
     out, P = tuple(geo.out_size), geo.padded()
+    grid = all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * math.prod(out)
+    if grid and _tap_gemms_pay(x, w, N * math.prod(P)):
+        return _cpu_conv_taps(x, w, geo, bias)
     w2 = w.reshape(Co, C * K)
     y = np.empty((N, Co) + out, np.result_type(x, w))
-    if all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * math.prod(out):
+    if grid:
         # columns on the padded grid: contiguous runs, copied at memory speed; the extra positions are dropped
         slack = sum((k - 1) * d * g for k, d, g in zip(geo.k, geo.dilation, _grid_strides(P)))
         valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
@@ -377,6 +389,41 @@ def _cpu_conv(x, w, geo, bias=None):
             y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + out).swapaxes(0, 1)
         per_sample = C * K * math.prod(out)
     run_chunks(N, per_sample * x.itemsize, chunk)
+    return y
+
+
+def _tap_gemms_pay(x, w, positions):
+    """Whether a stride-1 convolution runs as per-tap GEMMs (``_cpu_conv_taps``): BLAS reachable for the dtype,
+    enough input channels for each GEMM's inner dimension, and enough grid positions for its width."""
+    return (x.dtype == w.dtype and w.shape[1] >= _TAP_MIN_CHANNELS and positions >= _TAP_MIN_POSITIONS
+            and w.shape[0] * w.shape[1] * positions >= _TAP_MIN_WORK and _blas.available(x.dtype))
+
+
+def _cpu_conv_taps(x, w, geo, bias=None):
+    """Stride-1 y = conv(x, w) (+ bias) as a sum over kernel taps of W[:, :, tap] @ (the packed input shifted by
+    the tap's offset in the padded grid): k^d GEMMs that accumulate in place on BLAS's threads and read the
+    padded input where it lies, so no columns are copied. The output is computed on the whole padded grid (its
+    extra positions dropped when copied out), in chunks of samples of about ``_TAP_CHUNK_BYTES``."""
+    N, C = x.shape[:2]
+    Co, K = w.shape[0], math.prod(geo.k)
+    out, P = tuple(geo.out_size), geo.padded()
+    strides = _grid_strides(P)
+    offsets = [sum(t * d * g for t, d, g in zip(tap, geo.dilation, strides))
+               for tap in itertools.product(*(range(k) for k in geo.k))]
+    per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0))  # (K, Co, C)
+    y = np.empty((N, Co) + out, x.dtype)
+    valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
+
+    def chunk(a, b):
+        m = (b - a) * math.prod(P)
+        packed = _pack(x[a:b], geo.lo, geo.hi, offsets[-1])
+        acc = np.empty((Co, m), x.dtype)
+        if bias is not None:
+            acc[...] = bias.astype(x.dtype, copy=False)[:, None]
+        for t, off in enumerate(offsets):
+            _blas.gemm(per_tap[t], packed[:, off:off + m], acc, accumulate=t > 0 or bias is not None)
+        y[a:b] = acc.reshape((Co, b - a) + P)[valid].swapaxes(0, 1)
+    run_chunks(N, (C + Co) * math.prod(P) * x.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
     return y
 
 
