@@ -324,30 +324,32 @@ ENGINE_CASES = [  # (input shape, weight shape, stride, padding (lo, hi) per dim
     ((5, 3, 9, 8), (4, 3, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1)),
     ((5, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((3, 3), (2, 0)), (1, 1)),  # padding beyond the kernel: adjoint crops
     ((5, 3, 9, 8), (4, 3, 3, 3), (3, 2), ((2, 2), (1, 1)), (2, 1)),
+    ((5, 3, 10, 9), (4, 3, 2, 2), (3, 3), ((0, 0), (1, 0)), (1, 1)),  # stride beyond the kernel: unread inputs
     ((3, 2, 6, 5, 4), (3, 2, 3, 3, 2), (1, 1, 1), ((1, 1), (1, 1), (0, 1)), (1, 1, 1)),
     ((4, 3, 9), (2, 3, 3), (1,), ((1, 1),), (2,)),
 ]
 
 
 def _force_tap_gemms(monkeypatch, C, on):
-    """Every stride-1 grid convolution as per-tap GEMMs in one-sample chunks (on), or none (off)."""
+    """Every convolution and adjoint as per-tap GEMMs on phase grids in one-sample chunks (on), or none (off)."""
     monkeypatch.setattr(C, "_TAP_MIN_CHANNELS", 1 if on else 1 << 60)
     monkeypatch.setattr(C, "_TAP_MIN_POSITIONS", 0)
     monkeypatch.setattr(C, "_TAP_MIN_WORK", 0)
+    monkeypatch.setattr(C, "_TAP_WASTE", 100.0)
     monkeypatch.setattr(C, "_TAP_CHUNK_BYTES", 64)
 
 
-@pytest.mark.parametrize("taps", [False, True])  # stride-1 grid convolutions as columns + GEMM / per-tap GEMMs
-@pytest.mark.parametrize("grid_waste", [0.0, 100.0])  # never / always compute on the whole padded grid
+# columns on exact windows / columns on the whole padded grid (stride 1) / per-tap GEMMs on phase grids
+@pytest.mark.parametrize("path", ["windows", "grid", "taps"])
 @pytest.mark.parametrize("case", ENGINE_CASES)
-def test_cpu_engine_chunks_match_batched_path(case, grid_waste, taps, monkeypatch):
+def test_cpu_engine_chunks_match_batched_path(case, path, monkeypatch):
     from zoo.core.nn.functional import conv as C
-    if taps and not (grid_waste and _blas.available(np.float64)):
-        pytest.skip("per-tap GEMMs need the whole grid and NumPy's OpenBLAS")
+    if path == "taps" and not _blas.available(np.float64):
+        pytest.skip("per-tap GEMMs need NumPy's OpenBLAS")
     monkeypatch.setattr(C, "_CHUNK_BYTES", 64)
     monkeypatch.setattr(C, "_SMALL_GEMM", 1)
-    monkeypatch.setattr(C, "_GRID_WASTE", grid_waste)
-    _force_tap_gemms(monkeypatch, C, taps)
+    monkeypatch.setattr(C, "_GRID_WASTE", 0.0 if path == "windows" else 100.0)
+    _force_tap_gemms(monkeypatch, C, path == "taps")
     xs, ws, stride, pad, dil = case
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
@@ -363,8 +365,10 @@ def test_cpu_engine_chunks_match_batched_path(case, grid_waste, taps, monkeypatc
     np.testing.assert_allclose(C._cpu_conv_weight_grad(x, gy, geo, w.shape),
                                C._batched_conv_weight_grad(x, gy, geo, 1, w.shape), rtol=1e-12, atol=1e-12)
     b = rng.standard_normal(ws[0])
-    np.testing.assert_allclose(C._cpu_conv(x, w, geo, b), y + b.reshape((-1,) + (1,) * len(k)), rtol=1e-12,
-                               atol=1e-12)
+    with_bias = y + b.reshape((-1,) + (1,) * len(k))
+    np.testing.assert_allclose(C._cpu_conv(x, w, geo, b), with_bias, rtol=1e-12, atol=1e-12)
+    if path == "taps":  # the tap engine itself on every geometry (the dispatch sends it stride 1 only)
+        np.testing.assert_allclose(C._cpu_conv_taps(x, w, geo, b), with_bias, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.skipif(not _blas.available(np.float32), reason="per-tap GEMMs need NumPy's OpenBLAS")

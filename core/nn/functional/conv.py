@@ -197,12 +197,16 @@ def _batched_conv_weight_grad(x, gy, geo, groups, w_shape):
 _CHUNK_BYTES = 3 << 20  # columns per chunk: cache-sized, yet wide enough for an efficient GEMM
 _GRID_WASTE = 1.4       # stride 1: compute on the whole padded grid while it is at most this much bigger
 _SMALL_GEMM = 1 << 20   # multiply-adds of a GEMM that BLAS runs without packing (OpenBLAS: about 1e6)
-# Stride-1 convolutions as per-tap GEMMs (_cpu_conv_taps) when each GEMM has at least this many input channels
-# (its inner dimension), grid positions (its width) and multiply-adds; otherwise columns and one GEMM per chunk.
+# Stride-1 convolutions and the adjoints of strided ones (input gradients, transposed convolutions) as per-tap
+# GEMMs on phase grids (_cpu_conv_taps) when each GEMM has at least this many channels in its inner dimension and
+# rows, grid positions (its width) and multiply-adds, and the grid is at most _TAP_WASTE times the output;
+# otherwise columns and one GEMM per chunk. (Strided forwards stay on columns: their columns are only about
+# (k/s)^d times the input, and per-tap GEMMs measured no faster there.)
 _TAP_MIN_CHANNELS = 8
 _TAP_MIN_POSITIONS = 2048
 _TAP_MIN_WORK = 1 << 22
-_TAP_CHUNK_BYTES = 16 << 20  # packed input + output grid per chunk of samples
+_TAP_WASTE = 1.4
+_TAP_CHUNK_BYTES = 16 << 20  # phase grids + output grid per chunk of samples
 _blas_ctl = [None]
 
 
@@ -369,9 +373,9 @@ def _cpu_conv(x, w, geo, bias=None):
         _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1), bias)
         return y
     out, P = tuple(geo.out_size), geo.padded()
-    grid = all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * math.prod(out)
-    if grid and _tap_gemms_pay(x, w, N * math.prod(P)):
+    if all(s == 1 for s in geo.stride) and _tap_gemms_pay(x, w, C, Co, geo, N):
         return _cpu_conv_taps(x, w, geo, bias)
+    grid = all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * math.prod(out)
     w2 = w.reshape(Co, C * K)
     y = np.empty((N, Co) + out, np.result_type(x, w))
     if grid:
@@ -392,39 +396,83 @@ def _cpu_conv(x, w, geo, bias=None):
     return y
 
 
-def _tap_gemms_pay(x, w, positions):
-    """Whether a stride-1 convolution runs as per-tap GEMMs (``_cpu_conv_taps``): BLAS reachable for the dtype,
-    enough input channels for each GEMM's inner dimension, and enough grid positions for its width."""
-    return (x.dtype == w.dtype and w.shape[1] >= _TAP_MIN_CHANNELS and positions >= _TAP_MIN_POSITIONS
-            and w.shape[0] * w.shape[1] * positions >= _TAP_MIN_WORK and _blas.available(x.dtype))
+def _tap_gemms_pay(x, w, inner, rows, geo, n):
+    """Whether a convolution (or its adjoint) runs as per-tap GEMMs on phase grids (``_cpu_conv_taps``): BLAS
+    reachable for the dtype, GEMMs with at least ``_TAP_MIN_CHANNELS`` channels in their inner dimension and
+    their rows, and grids that are wide (``_TAP_MIN_POSITIONS``), not much larger than the output
+    (``_TAP_WASTE``) and worth the calls."""
+    out = math.prod(geo.out_size)
+    grid = math.prod(o + ((k - 1) * d) // s for o, k, d, s in zip(geo.out_size, geo.k, geo.dilation, geo.stride))
+    return (x.dtype == w.dtype and min(inner, rows) >= _TAP_MIN_CHANNELS and n * grid >= _TAP_MIN_POSITIONS
+            and grid <= _TAP_WASTE * out and w.shape[0] * w.shape[1] * n * grid >= _TAP_MIN_WORK
+            and _blas.available(x.dtype))
+
+
+def _phase_grids(ph, n, channels, dtype):
+    """Zeroed phase grids of n samples, channels first: (channels, phases, n * grid size + the largest tap
+    offset). Tap t of ``ph.taps`` = (i, off) reads or writes ``grids[:, i, off:off + n * ph.size]``."""
+    return np.zeros((channels, len(ph.phases), n * ph.size + max(off for _, off in ph.taps)), dtype)
+
+
+def _phase_view(grids, i, n, ph):
+    """Phase ``i`` of ``grids`` as a (channels, n, *Q) view."""
+    return grids[:, i, :n * ph.size].reshape((grids.shape[0], n) + ph.Q)
 
 
 def _cpu_conv_taps(x, w, geo, bias=None):
-    """Stride-1 y = conv(x, w) (+ bias) as a sum over kernel taps of W[:, :, tap] @ (the packed input shifted by
-    the tap's offset in the padded grid): k^d GEMMs that accumulate in place on BLAS's threads and read the
-    padded input where it lies, so no columns are copied. The output is computed on the whole padded grid (its
-    extra positions dropped when copied out), in chunks of samples of about ``_TAP_CHUNK_BYTES``."""
+    """y = conv(x, w) (+ bias) as a sum over kernel taps of W[:, :, tap] @ (a shifted view of one phase grid of
+    the padded input): k^d GEMMs that accumulate in place and read the grids where they lie, so no columns are
+    copied. A stride s splits the padded input into s^d phase grids (position r·s + p of a dim is element r of
+    phase p), on which every tap is a stride-1 shift (see ``_Phases``); stride 1 has one phase, the padded
+    input. The output is computed on the whole grid (its extra positions dropped when copied out), in chunks of
+    samples of about ``_TAP_CHUNK_BYTES`` on the worker threads."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
-    out, P = tuple(geo.out_size), geo.padded()
-    strides = _grid_strides(P)
-    offsets = [sum(t * d * g for t, d, g in zip(tap, geo.dilation, strides))
-               for tap in itertools.product(*(range(k) for k in geo.k))]
+    ph = _Phases(geo)
     per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0))  # (K, Co, C)
-    y = np.empty((N, Co) + out, x.dtype)
-    valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
+    y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
 
     def chunk(a, b):
-        m = (b - a) * math.prod(P)
-        packed = _pack(x[a:b], geo.lo, geo.hi, offsets[-1])
+        n, m = b - a, (b - a) * ph.size
+        grids = _phase_grids(ph, n, C, x.dtype)
+        xt = x[a:b].swapaxes(0, 1)
+        for i, g_sl, x_sl in ph.copies:
+            _phase_view(grids, i, n, ph)[(_ALL,) + g_sl] = xt[(_ALL,) + x_sl]
         acc = np.empty((Co, m), x.dtype)
         if bias is not None:
             acc[...] = bias.astype(x.dtype, copy=False)[:, None]
-        for t, off in enumerate(offsets):
-            _blas.gemm(per_tap[t], packed[:, off:off + m], acc, accumulate=t > 0 or bias is not None)
-        y[a:b] = acc.reshape((Co, b - a) + P)[valid].swapaxes(0, 1)
-    run_chunks(N, (C + Co) * math.prod(P) * x.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
+        for t, (i, off) in enumerate(ph.taps):
+            _blas.gemm(per_tap[t], grids[:, i, off:off + m], acc, accumulate=t > 0 or bias is not None)
+        y[a:b] = acc.reshape((Co, n) + ph.Q)[(_ALL,) + ph.valid].swapaxes(0, 1)
+    run_chunks(N, (C * len(ph.phases) + Co) * ph.size * x.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
     return y
+
+
+def _cpu_conv_taps_input_grad(gy, w, geo):
+    """x-gradient of ``_cpu_conv_taps``, its adjoint: the output gradient on the grid (zero in the extra
+    positions), and per tap W[:, :, tap]ᵀ @ that grid added into the tap's shifted view of its phase grid; the
+    phase grids then interleave back into the input's shape (padding dropped)."""
+    N, Co = gy.shape[:2]
+    C, K = w.shape[1], math.prod(geo.k)
+    ph = _Phases(geo)
+    per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0).swapaxes(1, 2))  # (K, C, Co)
+    gx = np.empty((N, C) + tuple(geo.in_size), gy.dtype)
+    covered = sum(math.prod(sl.stop - sl.start for sl in g_sl[1:]) for _, g_sl, _ in ph.copies)
+
+    def chunk(a, b):
+        n, m = b - a, (b - a) * ph.size
+        g = np.zeros((Co, m), gy.dtype)
+        g.reshape((Co, n) + ph.Q)[(_ALL,) + ph.valid] = gy[a:b].swapaxes(0, 1)
+        grids = _phase_grids(ph, n, C, gy.dtype)
+        for t, (i, off) in enumerate(ph.taps):
+            _blas.gemm(per_tap[t], g, grids[:, i, off:off + m], accumulate=True)
+        gxt = gx[a:b].swapaxes(0, 1)
+        if covered < math.prod(geo.in_size):  # input positions no window reads: zero gradient
+            gxt[...] = 0
+        for i, g_sl, x_sl in ph.copies:
+            gxt[(_ALL,) + x_sl] = _phase_view(grids, i, n, ph)[(_ALL,) + g_sl]
+    run_chunks(N, (C * len(ph.phases) + Co) * ph.size * gy.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
+    return gx
 
 
 def _add_bias(r, bias):
@@ -435,12 +483,14 @@ def _add_bias(r, bias):
 
 
 def _cpu_conv_input_grad(gy, w, geo):
-    """x-gradient of ``_cpu_conv`` (the adjoint): a convolution with the flipped weight (stride 1), else a GEMM
-    to columns and a scatter-add of the kernel taps, per chunk."""
+    """x-gradient of ``_cpu_conv`` (the adjoint): a convolution with the flipped weight (stride 1), else per-tap
+    GEMMs into phase grids, or a GEMM to columns and a scatter-add of the kernel taps, per chunk."""
     if all(s == 1 for s in geo.stride):
         return _cpu_conv(gy, _flipped(w, 1), _adjoint_geometry(geo))
     N, Co = gy.shape[:2]
     C, K = w.shape[1], math.prod(geo.k)
+    if _tap_gemms_pay(gy, w, Co, C, geo, N):
+        return _cpu_conv_taps_input_grad(gy, w, geo)
     out, P = tuple(geo.out_size), geo.padded()
     w2t = w.reshape(Co, C * K).T
     gx = np.empty((N, C) + tuple(geo.in_size), np.result_type(gy, w))
