@@ -6,9 +6,9 @@ a batch axis of that GEMM. Its adjoint (the input gradient, and the forward of a
 either a convolution of the padded gradient with the flipped weight (stride 1) or a GEMM followed by a
 col2im scatter-add over the kernel taps (stride > 1). The weight gradient is one GEMM with the columns.
 On NumPy, 1x1 kernels without padding skip the columns (one GEMM per sample, straight into the output),
-stride-1 convolutions with enough channels skip them too (one GEMM per kernel tap on a shifted view of the padded
-input, accumulating in place through NumPy's BLAS), and depthwise convolutions (one input channel per group) use
-per-tap multiply-adds instead of GEMMs (see below).
+stride-1 convolutions and the adjoints of strided ones skip them too when they have enough channels (one GEMM per
+kernel tap on a shifted view of a padded phase grid, accumulating in place through NumPy's BLAS), and depthwise
+convolutions (one input channel per group) use per-tap multiply-adds instead of GEMMs (see below).
 """
 import contextlib
 import functools
