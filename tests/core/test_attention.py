@@ -141,6 +141,25 @@ def test_sdpa_split_heads_gradients_follow_the_projection_layout(device):
     assert _grad_like(np, np.ascontiguousarray(view), view.shape[:-2], 1) is None  # contiguous: a plain new array
 
 
+def test_sdpa_output_merges_heads_without_a_copy():
+    """(B, H, T, D) attention returns its output stored as (B, T, H, D), as PyTorch's CPU kernel does: merging the
+    heads (transpose, contiguous, view) shares its memory, and values and gradients equal a contiguous output's."""
+    B, T, H, D = 2, 5, 3, 4
+    q, k, v = (zoo.tensor(arr(B, H, T, D, seed=s, dtype=np.float32), requires_grad=True) for s in (0, 1, 2))
+    out = sdpa(q, k, v, is_causal=True)
+    merged = out.transpose(1, 2).contiguous().view(B, T, H * D)
+    assert np.shares_memory(merged.detach().numpy(), out.detach().numpy())
+    w = zoo.tensor(arr(B, T, H * D, seed=3, dtype=np.float32))
+    (merged * w).sum().backward()
+    ref = [zoo.tensor(t.detach().numpy(), requires_grad=True) for t in (q, k, v)]
+    ref_out = sdpa(*ref, is_causal=True)
+    ref_merged = zoo.tensor(np.ascontiguousarray(ref_out.detach().numpy().transpose(0, 2, 1, 3))).view(B, T, H * D)
+    np.testing.assert_array_equal(merged.detach().numpy(), ref_merged.numpy())
+    (ref_out * w.view(B, T, H, D).transpose(1, 2)).sum().backward()
+    for a, b in zip((q, k, v), ref):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_sdpa_empty(device):
     out = sdpa(zoo.tensor(arr(2, 3, 4), device=device), zoo.tensor(arr(2, 0, 4), device=device),
                zoo.tensor(arr(2, 0, 2), device=device))

@@ -74,7 +74,7 @@ class ScaledDotProductAttention(Function):
             pt = pt * self.keep_t
         self.q, self.k, self.v = q, k, v
         self.retain_inputs(1, 2)
-        self.out = out = xp.matmul(xp.swapaxes(pt, -1, -2), v)
+        self.out = out = xp.matmul(xp.swapaxes(pt, -1, -2), v, out=_out_heads_last(xp, pt, v, G))
         self.retain_output()
         return out.reshape(out.shape[:-4] + (-1,) + out.shape[-2:]) if G > 1 else out
 
@@ -125,6 +125,17 @@ def _grad_like(xp, a, batch, groups):
     if xp is not np or groups > 1 or batch != a.shape[:-2] or a.flags.c_contiguous:
         return None
     return xp.empty_like(a)
+
+
+def _out_heads_last(xp, pt, v, groups):
+    """For (batch, heads, L, E) attention on NumPy: an output array stored as (batch, L, heads, E), as PyTorch's
+    CPU attention returns it, so the usual ``out.transpose(1, 2).contiguous().view(B, L, heads * E)`` that merges
+    the heads needs no copy. None (a fresh, contiguous array) otherwise."""
+    batch = np.broadcast_shapes(pt.shape[:-2], v.shape[:-2])
+    if xp is not np or groups > 1 or len(batch) != 2:
+        return None
+    out = np.empty((batch[0], pt.shape[-1], batch[1], v.shape[-1]), np.result_type(pt, v))
+    return out.transpose(0, 2, 1, 3)
 
 
 @functools.lru_cache(maxsize=32)
