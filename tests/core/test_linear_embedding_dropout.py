@@ -33,6 +33,22 @@ def test_linear_grad_broadcast_bias_and_noncontiguous(device):
     check_grad(lambda x, w: F.linear(x, w.T), arr(2, 3), arr(3, 5, seed=1), device=device)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["rows", "transposed", "strided"])
+@pytest.mark.parametrize("bias_shape", [(5,), (1,)])
+def test_linear_with_bias_values(dtype, layout, bias_shape):
+    """y = x Wᵀ + b for row-major, column-major and strided operands and a broadcast bias, in each float dtype."""
+    x, w, b = arr(6, 4).astype(dtype), arr(5, 4, seed=1).astype(dtype), arr(*bias_shape, seed=2).astype(dtype)
+    if layout == "transposed":
+        x, w = np.asfortranarray(x), np.asfortranarray(w)
+    elif layout == "strided":
+        x, w = np.repeat(x, 2, axis=1)[:, ::2], np.repeat(w, 2, axis=0)[::2]
+    got = F.linear(const(x), const(w), const(b)).numpy()
+    assert got.dtype == dtype
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got, x.astype(np.float64) @ w.T.astype(np.float64) + b, rtol=tol, atol=tol)
+
+
 @pytest.mark.oracle
 @pytest.mark.parametrize("xs,ws", LINEAR_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
