@@ -26,7 +26,12 @@ def _load():
         return {}
     lib = blas[0]
     prefix, suffix = getattr(lib, "_symbol_prefix", ""), getattr(lib, "_symbol_suffix", "")
-    index = ctypes.c_int64 if "64" in suffix else ctypes.c_int
+    config = getattr(lib.dynlib, f"{prefix}openblas_get_config{suffix}", None)
+    if config is None:
+        return {}
+    config.restype = ctypes.c_char_p
+    # the integer width of the interface, from the build's own configuration (NumPy's wheels: USE64BITINT)
+    index = ctypes.c_int64 if b"USE64BITINT" in (config() or b"") else ctypes.c_int
     found = {}
     for dtype, letter, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
         fn = getattr(lib.dynlib, f"{prefix}cblas_{letter}gemm{suffix}", None)
