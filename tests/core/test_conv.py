@@ -389,6 +389,21 @@ def test_cpu_engine_tap_gemms_float32_in_chunks_and_threads(monkeypatch):
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("chunk_bytes", [64, 1 << 30])  # one sample per chunk / one chunk per thread
+def test_cpu_engine_weight_grad_sums_runs_of_samples(chunk_bytes, monkeypatch):
+    """The per-tap weight gradient: chunks of samples, each summed over several small GEMMs (one per sample
+    here), against the batched path."""
+    from zoo.core.nn.functional import conv as C
+    monkeypatch.setattr(C, "_SMALL_GEMM", 1)
+    monkeypatch.setattr(C, "_GRID_WASTE", 100.0)
+    monkeypatch.setattr(C, "_TAP_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(5)
+    x, gy = rng.standard_normal((7, 3, 6, 5)), rng.standard_normal((7, 4, 6, 5))
+    geo = C._Geometry((3, 3), (1, 1), (1, 1), (1, 1), (1, 1), (6, 5), (6, 5))
+    np.testing.assert_allclose(C._cpu_conv_weight_grad(x, gy, geo, (4, 3, 3, 3)),
+                               C._batched_conv_weight_grad(x, gy, geo, 1, (4, 3, 3, 3)), rtol=1e-12, atol=1e-12)
+
+
 def test_cpu_engine_weight_grad_with_inf_input_is_exact(monkeypatch):
     """The per-tap weight gradient reads positions off the valid grid (paired with zero gradients); an inf
     there must not turn into a nan that the exact computation does not have."""

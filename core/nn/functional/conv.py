@@ -206,7 +206,7 @@ _TAP_MIN_CHANNELS = 8
 _TAP_MIN_POSITIONS = 2048
 _TAP_MIN_WORK = 1 << 22
 _TAP_WASTE = 1.4
-_TAP_CHUNK_BYTES = 16 << 20  # phase grids + output grid per chunk of samples
+_TAP_CHUNK_BYTES = 16 << 20  # phase grids + output grid per chunk of samples (weight gradient: input + gradient)
 _blas_ctl = [None]
 
 
@@ -532,22 +532,32 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
         slack = sum((k - 1) * t for k, t in zip(geo.k, tap_strides)) // item
         valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
 
+        grid = math.prod(P)
+        # samples per GEMM: each tap's GEMM small enough for BLAS's small-matrix kernels (no packing)
+        per_gemm = max(1, _SMALL_GEMM // (C * Co * grid))
+
         def chunk(a, b):
-            m = (b - a) * math.prod(P)
+            # the chunk's packed input and gradient grid in two large copies (few NumPy calls per thread, so
+            # the threads seldom wait for each other's GIL), then small GEMMs over runs of its samples
             buf = _pack(x[a:b], geo.lo, geo.hi, slack)
             g = np.zeros((Co, b - a) + P, gy.dtype)
             g[valid] = gy[a:b].swapaxes(0, 1)
-            # every tap's (C, m) shifted view of the packed input at once: one (stacked) GEMM call per chunk
-            taps = as_strided(buf, tuple(geo.k) + (C, m), tap_strides + (buf.strides[0], item))
+            g = g.reshape(Co, (b - a) * grid)
+            total = None
             with np.errstate(invalid="ignore"):  # inf * 0 off the grid: detected below
-                part = np.matmul(taps, g.reshape(Co, m).T)  # (*k, C, Co)
-            part = np.moveaxis(part.reshape(K, C, Co), 0, 1).reshape(C * K, Co)
+                for s in range(0, b - a, per_gemm):
+                    j, m = s * grid, (min(s + per_gemm, b - a) - s) * grid
+                    # every tap's (C, m) shifted view of the packed input at once: one stacked GEMM call
+                    taps = as_strided(buf[:, j:], tuple(geo.k) + (C, m), tap_strides + (buf.strides[0], item))
+                    part = np.matmul(taps, g[:, j:j + m].T)  # (*k, C, Co)
+                    total = part if total is None else np.add(total, part, out=total)
             # positions off the valid grid pair input values with zero gradients: exact unless an input is
             # inf or nan, which then shows in the result; such a chunk is redone with exact columns
-            return part if np.isfinite(part).all() else exact(a, b)
-        # samples per chunk: each tap's GEMM small enough for BLAS's small-matrix kernels (no packing)
-        per_chunk = max(1, _SMALL_GEMM // (C * Co * math.prod(P)))
-        parts = run_chunks(N, 1, chunk, chunk_bytes=per_chunk)
+            if not np.isfinite(total).all():
+                step = max(1, _CHUNK_BYTES // (C * K * L * x.itemsize))
+                return sum(exact(s, min(s + step, b)) for s in range(a, b, step))
+            return np.moveaxis(total.reshape(K, C, Co), 0, 1).reshape(C * K, Co)
+        parts = run_chunks(N, (C + Co) * grid * item, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
     else:
         parts = run_chunks(N, C * K * L * x.itemsize, exact)
     total = parts[0]
