@@ -373,9 +373,10 @@ def _cpu_conv(x, w, geo, bias=None):
         _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1), bias)
         return y
     out, P = tuple(geo.out_size), geo.padded()
-    if all(s == 1 for s in geo.stride) and _tap_gemms_pay(x, w, C, Co, geo, N):
+    unit = all(s == 1 for s in geo.stride)
+    if unit and _tap_gemms_pay(x, w, C, Co, geo, N):
         return _cpu_conv_taps(x, w, geo, bias)
-    grid = all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * math.prod(out)
+    grid = unit and math.prod(P) <= _GRID_WASTE * math.prod(out)
     w2 = w.reshape(Co, C * K)
     y = np.empty((N, Co) + out, np.result_type(x, w))
     if grid:
@@ -401,11 +402,15 @@ def _tap_gemms_pay(x, w, inner, rows, geo, n):
     reachable for the dtype, GEMMs with at least ``_TAP_MIN_CHANNELS`` channels in their inner dimension and
     their rows, and grids that are wide (``_TAP_MIN_POSITIONS``), not much larger than the output
     (``_TAP_WASTE``) and worth the calls."""
-    out = math.prod(geo.out_size)
-    grid = math.prod(o + ((k - 1) * d) // s for o, k, d, s in zip(geo.out_size, geo.k, geo.dilation, geo.stride))
+    out, grid = math.prod(geo.out_size), math.prod(_phase_grid_shape(geo))
     return (x.dtype == w.dtype and min(inner, rows) >= _TAP_MIN_CHANNELS and n * grid >= _TAP_MIN_POSITIONS
             and grid <= _TAP_WASTE * out and w.shape[0] * w.shape[1] * n * grid >= _TAP_MIN_WORK
             and _blas.available(x.dtype))
+
+
+def _phase_grid_shape(geo):
+    """The shape Q of each phase grid (``_Phases``): the output plus the largest tap offset, per dim."""
+    return tuple(o + ((k - 1) * d) // s for o, k, d, s in zip(geo.out_size, geo.k, geo.dilation, geo.stride))
 
 
 def _phase_grids(ph, n, channels, dtype):
@@ -435,15 +440,13 @@ def _cpu_conv_taps(x, w, geo, bias=None):
     def chunk(a, b):
         n, m = b - a, (b - a) * ph.size
         grids = _phase_grids(ph, n, C, x.dtype)
-        xt = x[a:b].swapaxes(0, 1)
-        for i, g_sl, x_sl in ph.copies:
-            _phase_view(grids, i, n, ph)[(_ALL,) + g_sl] = xt[(_ALL,) + x_sl]
+        ph.scatter(lambda i: _phase_view(grids, i, n, ph), x[a:b].swapaxes(0, 1))
         acc = np.empty((Co, m), x.dtype)
         if bias is not None:
             acc[...] = bias.astype(x.dtype, copy=False)[:, None]
         for t, (i, off) in enumerate(ph.taps):
             _blas.gemm(per_tap[t], grids[:, i, off:off + m], acc, accumulate=t > 0 or bias is not None)
-        y[a:b] = acc.reshape((Co, n) + ph.Q)[(_ALL,) + ph.valid].swapaxes(0, 1)
+        y[a:b] = acc.reshape((Co, n) + ph.Q)[ph.valid].swapaxes(0, 1)
     run_chunks(N, (C * len(ph.phases) + Co) * ph.size * x.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
     return y
 
@@ -457,20 +460,15 @@ def _cpu_conv_taps_input_grad(gy, w, geo):
     ph = _Phases(geo)
     per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0).swapaxes(1, 2))  # (K, C, Co)
     gx = np.empty((N, C) + tuple(geo.in_size), gy.dtype)
-    covered = sum(math.prod(sl.stop - sl.start for sl in g_sl[1:]) for _, g_sl, _ in ph.copies)
 
     def chunk(a, b):
         n, m = b - a, (b - a) * ph.size
         g = np.zeros((Co, m), gy.dtype)
-        g.reshape((Co, n) + ph.Q)[(_ALL,) + ph.valid] = gy[a:b].swapaxes(0, 1)
+        g.reshape((Co, n) + ph.Q)[ph.valid] = gy[a:b].swapaxes(0, 1)
         grids = _phase_grids(ph, n, C, gy.dtype)
         for t, (i, off) in enumerate(ph.taps):
             _blas.gemm(per_tap[t], g, grids[:, i, off:off + m], accumulate=True)
-        gxt = gx[a:b].swapaxes(0, 1)
-        if covered < math.prod(geo.in_size):  # input positions no window reads: zero gradient
-            gxt[...] = 0
-        for i, g_sl, x_sl in ph.copies:
-            gxt[(_ALL,) + x_sl] = _phase_view(grids, i, n, ph)[(_ALL,) + g_sl]
+        ph.gather(lambda i: _phase_view(grids, i, n, ph), gx[a:b].swapaxes(0, 1))
     run_chunks(N, (C * len(ph.phases) + Co) * ph.size * gy.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
     return gx
 
@@ -603,8 +601,7 @@ class _Phases:
 
     def __init__(self, geo):
         nd = len(geo.k)
-        qmax = [((k - 1) * d) // s for k, d, s in zip(geo.k, geo.dilation, geo.stride)]
-        self.Q = tuple(o + q for o, q in zip(geo.out_size, qmax))
+        self.Q = _phase_grid_shape(geo)
         gs = _grid_strides(self.Q)
         phases, self.taps = [], []
         for tap in itertools.product(*(range(k) for k in geo.k)):
@@ -617,10 +614,10 @@ class _Phases:
         self.size = math.prod(self.Q)
         # output grid: the first out[0] rows of the grid (all of its width in the other dims)
         self.Mo = geo.out_size[0] * (self.size // self.Q[0]) if nd else 1
-        self.valid = (_ALL,) + tuple(slice(0, o) for o in geo.out_size)
+        self.valid = (Ellipsis,) + tuple(slice(0, o) for o in geo.out_size)
         self.slack = max(off for _, off in self.taps) + self.Q[-1]
         self.last = self.Mo < _DW_LAST
-        # per phase: the (grid, input) slices where the grid holds input values
+        # per phase: the (grid, input) slices where the grid holds input values, after any leading dims
         self.copies = []
         for ph in phases:
             g_sl, x_sl = [], []
@@ -634,7 +631,10 @@ class _Phases:
                 g_sl.append(slice(r0, r1))
                 x_sl.append(slice(i0, i0 + (r1 - r0 - 1) * s + 1, s))
             if g_sl is not None:
-                self.copies.append((phases.index(ph), (_ALL,) + tuple(g_sl), (_ALL,) + tuple(x_sl)))
+                self.copies.append((phases.index(ph), (Ellipsis,) + tuple(g_sl), (Ellipsis,) + tuple(x_sl)))
+        # whether the grids hold every input position (a stride beyond the kernel skips some)
+        self.covers_input = sum(math.prod(sl.stop - sl.start for sl in g_sl[1:])
+                                for _, g_sl, _ in self.copies) == math.prod(geo.in_size)
 
     def grids(self, n, dtype):
         """Zeroed phase grids for n planes (flat, with slack)."""
@@ -652,18 +652,24 @@ class _Phases:
         """The phase grids of planes ``xc`` (n, *in)."""
         n = xc.shape[0]
         buf = self.grids(n, dtype)
-        for i, g_sl, x_sl in self.copies:
-            self.phase(buf, i, n)[g_sl] = xc[x_sl]
+        self.scatter(lambda i: self.phase(buf, i, n), xc)
         return buf
 
     def merge(self, buf, out):
-        """Adjoint of ``split``: the phase grids' values back into planes ``out`` (n, *in) (zero where no grid
-        element lies)."""
-        n = out.shape[0]
-        if sum(math.prod(sl.stop - sl.start for sl in g_sl[1:]) for _, g_sl, _ in self.copies) < out[0].size:
-            out[...] = 0
+        """Adjoint of ``split``: the phase grids' values back into planes ``out`` (n, *in)."""
+        self.gather(lambda i: self.phase(buf, i, out.shape[0]), out)
+
+    def scatter(self, phase, src):
+        """``src`` (..., *in) into zeroed phase grids, ``phase(i)`` giving phase i as a (..., *Q) view."""
         for i, g_sl, x_sl in self.copies:
-            out[x_sl] = self.phase(buf, i, n)[g_sl]
+            phase(i)[g_sl] = src[x_sl]
+
+    def gather(self, phase, dst):
+        """Adjoint of ``scatter``: the grids' values into ``dst`` (..., *in), zero where no grid element lies."""
+        if not self.covers_input:
+            dst[...] = 0
+        for i, g_sl, x_sl in self.copies:
+            dst[x_sl] = phase(i)[g_sl]
 
     def blocks(self, n):
         """Ranges [r0, r1) of output-grid positions, each about ``_DW_BLOCK`` elements for n planes."""
