@@ -349,6 +349,7 @@ def test_cpu_engine_chunks_match_batched_path(case, path, monkeypatch):
     monkeypatch.setattr(C, "_CHUNK_BYTES", 64)
     monkeypatch.setattr(C, "_SMALL_GEMM", 1)
     monkeypatch.setattr(C, "_GRID_WASTE", 0.0 if path == "windows" else 100.0)
+    monkeypatch.setattr(C, "_WEIGHT_GRID_WASTE", 0.0 if path == "windows" else 100.0)
     _force_tap_gemms(monkeypatch, C, path == "taps")
     xs, ws, stride, pad, dil = case
     rng = np.random.default_rng(0)
@@ -369,6 +370,47 @@ def test_cpu_engine_chunks_match_batched_path(case, path, monkeypatch):
     np.testing.assert_allclose(C._cpu_conv(x, w, geo, b), with_bias, rtol=1e-12, atol=1e-12)
     if path == "taps":  # the tap engine itself on every geometry (the dispatch sends it stride 1 only)
         np.testing.assert_allclose(C._cpu_conv_taps(x, w, geo, b), with_bias, rtol=1e-12, atol=1e-12)
+
+
+def test_cpu_engine_grids_share_padding_between_rows():
+    """Stride-1 grids hold each row's padding once, shared with the next row: 3x3, padding 1 on 8x8 -> 9x9."""
+    from zoo.core.nn.functional import conv as C
+    geo = C._Geometry((3, 3), (1, 1), (1, 1), (1, 1), (1, 1), (8, 8), (8, 8))
+    assert C._shared_grid_shape(geo) == (9, 9)
+    assert C._phase_grid_shape(geo) == (10, 10)
+
+
+def test_cpu_engine_random_geometries_match_batched_path(monkeypatch):
+    """Random geometries (any stride, dilation, padding, cropping) through the per-tap engine, the grid columns
+    and the per-tap weight gradient, whose grids share padding between rows: each against the batched path."""
+    from zoo.core.nn.functional import conv as C
+    if not _blas.available(np.float64):
+        pytest.skip("per-tap GEMMs need NumPy's OpenBLAS")
+    monkeypatch.setattr(C, "_SMALL_GEMM", 1)
+    monkeypatch.setattr(C, "_GRID_WASTE", 100.0)
+    monkeypatch.setattr(C, "_WEIGHT_GRID_WASTE", 100.0)
+    rng = np.random.default_rng(7)
+    tested = 0
+    while tested < 60:
+        nd = int(rng.integers(1, 4))
+        ins, k, d = rng.integers(1, 8, nd), rng.integers(1, 5, nd), rng.integers(1, 3, nd)
+        stride, lo, hi = rng.integers(1, 4, nd), rng.integers(-1, 4, nd), rng.integers(-1, 4, nd)
+        out = (ins + lo + hi - d * (k - 1) - 1) // stride + 1
+        if (out < 1).any():
+            continue
+        tested += 1
+        geo = C._Geometry(tuple(k), tuple(stride), tuple(d), list(lo), list(hi), tuple(ins), tuple(out))
+        monkeypatch.setattr(C, "_TAP_CHUNK_BYTES", int(rng.choice([64, 1 << 30])))
+        x, w = rng.standard_normal((3, 2) + tuple(ins)), rng.standard_normal((3, 2) + tuple(k))
+        gy = rng.standard_normal((3, 3) + tuple(out))
+        np.testing.assert_allclose(C._cpu_conv_taps(x, w, geo), C._batched_conv(x, w, geo, 1), atol=1e-10)
+        if min(lo.min(), hi.min()) >= 0:  # (the reference, col2im, takes no negative padding)
+            np.testing.assert_allclose(C._cpu_conv_taps_input_grad(gy, w, geo),
+                                       C._batched_conv_input_grad(gy, w, geo, 1), atol=1e-10)
+        _force_tap_gemms(monkeypatch, C, False)
+        np.testing.assert_allclose(C._cpu_conv(x, w, geo), C._batched_conv(x, w, geo, 1), atol=1e-10)
+        np.testing.assert_allclose(C._cpu_conv_weight_grad(x, gy, geo, w.shape),
+                                   C._batched_conv_weight_grad(x, gy, geo, 1, w.shape), atol=1e-10)
 
 
 @pytest.mark.skipif(not _blas.available(np.float32), reason="per-tap GEMMs need NumPy's OpenBLAS")
@@ -395,7 +437,7 @@ def test_cpu_engine_weight_grad_sums_runs_of_samples(chunk_bytes, monkeypatch):
     here), against the batched path."""
     from zoo.core.nn.functional import conv as C
     monkeypatch.setattr(C, "_SMALL_GEMM", 1)
-    monkeypatch.setattr(C, "_GRID_WASTE", 100.0)
+    monkeypatch.setattr(C, "_WEIGHT_GRID_WASTE", 100.0)
     monkeypatch.setattr(C, "_TAP_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(5)
     x, gy = rng.standard_normal((7, 3, 6, 5)), rng.standard_normal((7, 4, 6, 5))
@@ -409,7 +451,7 @@ def test_cpu_engine_weight_grad_with_inf_input_is_exact(monkeypatch):
     there must not turn into a nan that the exact computation does not have."""
     from zoo.core.nn.functional import conv as C
     monkeypatch.setattr(C, "_SMALL_GEMM", 1)
-    monkeypatch.setattr(C, "_GRID_WASTE", 100.0)
+    monkeypatch.setattr(C, "_WEIGHT_GRID_WASTE", 100.0)
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((3, 2, 5, 5)), rng.standard_normal((2, 2, 3, 3))
     x[1, 0, 1, 0] = np.inf  # also read, for tap (0, 1), by grid position (0, 4): off the valid 3 x 3 outputs

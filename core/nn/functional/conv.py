@@ -195,7 +195,10 @@ def _batched_conv_weight_grad(x, gy, geo, groups, w_shape):
 # ----------------------------------------------------------------------------------------------------------------
 
 _CHUNK_BYTES = 3 << 20  # columns per chunk: cache-sized, yet wide enough for an efficient GEMM
-_GRID_WASTE = 1.4       # stride 1: compute on the whole padded grid while it is at most this much bigger
+_GRID_WASTE = 1.4       # stride 1: compute on the whole input grid while it is at most this much bigger
+# The stride-1 weight gradient's per-tap GEMMs are small (BLAS's unpacked kernels): they beat one large GEMM on
+# exact columns only while the grid is closer to the output (64 channels at 8x8, a 1.27x grid: columns faster)
+_WEIGHT_GRID_WASTE = 1.2
 _SMALL_GEMM = 1 << 20   # multiply-adds of a GEMM that BLAS runs without packing (OpenBLAS: about 1e6)
 # Stride-1 convolutions and the adjoints of strided ones (input gradients, transposed convolutions) as per-tap
 # GEMMs on phase grids (_cpu_conv_taps) when each GEMM has at least this many channels in its inner dimension and
@@ -250,17 +253,17 @@ def run_chunks(n, sample_bytes, fn, chunk_bytes=None, blas=True, parallel=True):
     return results
 
 
-def _pack(x, lo, hi, slack=0):
+def _pack(x, lo, hi):
     """``x`` (n, C, *in) channel-first, zero-padded by ``lo``/``hi`` (negative: cropped) and flattened:
-    (C, n * prod(P) + slack), P the padded size. The ``slack`` zeros let shifted views run past the end."""
+    (C, n * prod(P)), P the padded size."""
     if min(lo) < 0 or min(hi) < 0:
         x = crop(x, [max(-a, 0) for a in lo], [s - max(-a, 0) - max(-b, 0) for s, a, b in zip(x.shape[2:], lo, hi)])
         lo, hi = [max(a, 0) for a in lo], [max(b, 0) for b in hi]
     n, c = x.shape[:2]
     P = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
     m = n * math.prod(P)
-    buf = np.zeros((c, m + slack), x.dtype)
-    grid = buf[:, :m].reshape((c, n) + P)
+    buf = np.zeros((c, m), x.dtype)
+    grid = buf.reshape((c, n) + P)
     grid[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:]))] = x.swapaxes(0, 1)
     return buf
 
@@ -270,8 +273,8 @@ def _grid_strides(P):
 
 
 def _grid_cols(buf, P, geo, m):
-    """Stride-1 columns over the whole padded grid of a packed chunk: row (c, tap) is the contiguous run
-    ``buf[c, off(tap):off(tap) + m]``. Columns whose window crosses the grid's far edge are garbage: the
+    """Stride-1 columns over a chunk's flat input grid (grid shape P, zero slack after its m positions): row
+    (c, tap) is the contiguous run ``buf[c, off(tap):off(tap) + m]``. Columns off the output are garbage: the
     caller keeps only the first ``out_size`` positions of each dim."""
     item = buf.itemsize
     tap = tuple(g * d * item for g, d in zip(_grid_strides(P), geo.dilation))
@@ -376,18 +379,18 @@ def _cpu_conv(x, w, geo, bias=None):
     unit = all(s == 1 for s in geo.stride)
     if unit and _tap_gemms_pay(x, w, C, Co, geo, N):
         return _cpu_conv_taps(x, w, geo, bias)
-    grid = unit and math.prod(P) <= _GRID_WASTE * math.prod(out)
+    ph = _Phases(geo, shared=True) if unit else None
     w2 = w.reshape(Co, C * K)
     y = np.empty((N, Co) + out, np.result_type(x, w))
-    if grid:
-        # columns on the padded grid: contiguous runs, copied at memory speed; the extra positions are dropped
-        slack = sum((k - 1) * d * g for k, d, g in zip(geo.k, geo.dilation, _grid_strides(P)))
-        valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
-
+    if ph is not None and ph.size <= _GRID_WASTE * math.prod(out):
+        # columns on the grid: contiguous runs, copied at memory speed; the extra positions are dropped
         def chunk(a, b):
-            cols = _grid_cols(_pack(x[a:b], geo.lo, geo.hi, slack), P, geo, (b - a) * math.prod(P))
-            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + P)[valid].swapaxes(0, 1)
-        per_sample = C * K * math.prod(P)
+            n = b - a
+            grids = _phase_grids(ph, n, C, x.dtype)
+            ph.scatter(lambda i: _phase_view(grids, i, n, ph), x[a:b].swapaxes(0, 1))
+            cols = _grid_cols(grids[:, 0], ph.Q, geo, n * ph.size)
+            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, n) + ph.Q)[ph.valid].swapaxes(0, 1)
+        per_sample = C * K * ph.size
     else:
         def chunk(a, b):
             cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
@@ -402,7 +405,7 @@ def _tap_gemms_pay(x, w, inner, rows, geo, n):
     reachable for the dtype, GEMMs with at least ``_TAP_MIN_CHANNELS`` channels in their inner dimension and
     their rows, and grids that are wide (``_TAP_MIN_POSITIONS``), not much larger than the output
     (``_TAP_WASTE``) and worth the calls."""
-    out, grid = math.prod(geo.out_size), math.prod(_phase_grid_shape(geo))
+    out, grid = math.prod(geo.out_size), math.prod(_shared_grid_shape(geo))
     return (x.dtype == w.dtype and min(inner, rows) >= _TAP_MIN_CHANNELS and n * grid >= _TAP_MIN_POSITIONS
             and grid <= _TAP_WASTE * out and w.shape[0] * w.shape[1] * n * grid >= _TAP_MIN_WORK
             and _blas.available(x.dtype))
@@ -411,6 +414,29 @@ def _tap_gemms_pay(x, w, inner, rows, geo, n):
 def _phase_grid_shape(geo):
     """The shape Q of each phase grid (``_Phases``): the output plus the largest tap offset, per dim."""
     return tuple(o + ((k - 1) * d) // s for o, k, d, s in zip(geo.out_size, geo.k, geo.dilation, geo.stride))
+
+
+def _shared_grid_shape(geo):
+    """The phase grid shape when each phase's grids lie one after another in memory (the per-tap engine's
+    (channels, phases, samples x grid) layout): a read past the end of a row then lands in the leading zeros of
+    the next row (or sample), so neighbouring rows share their padding. A 3x3 kernel with padding 1 gets
+    (H+1)(W+1) instead of (H+2)(W+2). Per dim and phase p read by a tap: rows [r0, r1) hold the input values
+    that are read, and valid outputs read up to row ``reach`` - 1; the pitch q must hold the outputs and those
+    rows, and any read past q must land below the next row's r0. (The depthwise layouts interleave the phases of
+    a plane, so they keep ``_phase_grid_shape``.)"""
+    Q = []
+    for o, k, d, s, lo, n in zip(geo.out_size, geo.k, geo.dilation, geo.stride, geo.lo, geo.in_size):
+        q = o
+        for p in range(s):
+            offs = [(t * d) // s for t in range(k) if (t * d) % s == p]
+            if not offs:
+                continue
+            reach = o + max(offs)                    # one past the last row a valid output reads
+            r0 = max(0, -((p - lo) // s))            # first row holding an input value
+            r1 = min(reach, -(-(n + lo - p) // s))   # one past the last input row that is read
+            q = max(q, r1, reach - r0)
+        Q.append(q)
+    return tuple(Q)
 
 
 def _phase_grids(ph, n, channels, dtype):
@@ -429,11 +455,12 @@ def _cpu_conv_taps(x, w, geo, bias=None):
     the padded input): k^d GEMMs that accumulate in place and read the grids where they lie, so no columns are
     copied. A stride s splits the padded input into s^d phase grids (position r·s + p of a dim is element r of
     phase p), on which every tap is a stride-1 shift (see ``_Phases``); stride 1 has one phase, the padded
-    input. The output is computed on the whole grid (its extra positions dropped when copied out), in chunks of
-    samples of about ``_TAP_CHUNK_BYTES`` on the worker threads."""
+    input. Neighbouring rows of a grid share their padding (``_shared_grid_shape``). The output is computed on
+    the whole grid (its extra positions dropped when copied out), in chunks of samples of about
+    ``_TAP_CHUNK_BYTES`` on the worker threads."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
-    ph = _Phases(geo)
+    ph = _Phases(geo, shared=True)
     per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0))  # (K, Co, C)
     y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
 
@@ -457,7 +484,7 @@ def _cpu_conv_taps_input_grad(gy, w, geo):
     phase grids then interleave back into the input's shape (padding dropped)."""
     N, Co = gy.shape[:2]
     C, K = w.shape[1], math.prod(geo.k)
-    ph = _Phases(geo)
+    ph = _Phases(geo, shared=True)
     per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0).swapaxes(1, 2))  # (K, C, Co)
     gx = np.empty((N, C) + tuple(geo.in_size), gy.dtype)
 
@@ -505,11 +532,11 @@ def _cpu_conv_input_grad(gy, w, geo):
 
 
 def _cpu_conv_weight_grad(x, gy, geo, w_shape):
-    """w-gradient of ``_cpu_conv``, summed over chunks: per kernel tap, a GEMM of the shifted packed input with
-    the gradient on the padded grid (stride 1, no copy), else exact columns times the gradient."""
+    """w-gradient of ``_cpu_conv``, summed over chunks: per kernel tap, a GEMM of the shifted input grid with
+    the gradient on that grid (stride 1, no copy), else exact columns times the gradient."""
     N, C = x.shape[:2]
     Co, K, L = gy.shape[1], math.prod(geo.k), math.prod(geo.out_size)
-    out, P = tuple(geo.out_size), geo.padded()
+    P = geo.padded()
     if N == 0:
         return np.zeros(w_shape, np.result_type(x, gy))
     if _pointwise(geo) and all(s == 1 for s in geo.stride) and x.dtype == gy.dtype:
@@ -524,23 +551,23 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
         cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
         return cols @ gy[a:b].swapaxes(0, 1).reshape(Co, (b - a) * L).T  # (C*K, Co): the faster GEMM shape
 
-    if all(s == 1 for s in geo.stride) and math.prod(P) <= _GRID_WASTE * L:
+    ph = _Phases(geo, shared=True) if all(s == 1 for s in geo.stride) else None
+    if ph is not None and ph.size <= _WEIGHT_GRID_WASTE * L:
         item = x.itemsize
-        tap_strides = tuple(g * d * item for g, d in zip(_grid_strides(P), geo.dilation))
-        slack = sum((k - 1) * t for k, t in zip(geo.k, tap_strides)) // item
-        valid = (_ALL, _ALL) + tuple(slice(0, o) for o in out)
-
-        grid = math.prod(P)
+        tap_strides = tuple(g * d * item for g, d in zip(_grid_strides(ph.Q), geo.dilation))
+        grid = ph.size
         # samples per GEMM: each tap's GEMM small enough for BLAS's small-matrix kernels (no packing)
         per_gemm = max(1, _SMALL_GEMM // (C * Co * grid))
 
         def chunk(a, b):
-            # the chunk's packed input and gradient grid in two large copies (few NumPy calls per thread, so
+            # the chunk's input grid and gradient grid in two large copies (few NumPy calls per thread, so
             # the threads seldom wait for each other's GIL), then small GEMMs over runs of its samples
-            buf = _pack(x[a:b], geo.lo, geo.hi, slack)
-            g = np.zeros((Co, b - a) + P, gy.dtype)
-            g[valid] = gy[a:b].swapaxes(0, 1)
-            g = g.reshape(Co, (b - a) * grid)
+            n = b - a
+            grids = _phase_grids(ph, n, C, x.dtype)
+            ph.scatter(lambda i: _phase_view(grids, i, n, ph), x[a:b].swapaxes(0, 1))
+            buf = grids[:, 0]
+            g = np.zeros((Co, n * grid), gy.dtype)
+            g.reshape((Co, n) + ph.Q)[ph.valid] = gy[a:b].swapaxes(0, 1)
             total = None
             with np.errstate(invalid="ignore"):  # inf * 0 off the grid: detected below
                 for s in range(0, b - a, per_gemm):
@@ -599,9 +626,9 @@ class _Phases:
     or planes last, (phases, size, n), where it is ONE contiguous (Mo, n) block and the weights are a row. NumPy
     pays per row of a 2-D operation, so small planes (short runs) use the planes-last layout."""
 
-    def __init__(self, geo):
+    def __init__(self, geo, shared=False):
         nd = len(geo.k)
-        self.Q = _phase_grid_shape(geo)
+        self.Q = (_shared_grid_shape if shared else _phase_grid_shape)(geo)
         gs = _grid_strides(self.Q)
         phases, self.taps = [], []
         for tap in itertools.product(*(range(k) for k in geo.k)):
