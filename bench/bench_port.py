@@ -1,8 +1,9 @@
 """PyTorch scripts port by renaming: run bench/port/*.py unchanged (PyTorch) and with `torch` renamed to `zoo`,
 side by side in one run; print median step time, peak memory and the zoo/torch ratios.
 
-    python bench/bench_port.py                 # both scripts, a short timing run each
+    python bench/bench_port.py                 # both scripts, three alternating timing runs of each library
     python bench/bench_port.py --threads 1     # both libraries on one thread (default: two)
+    python bench/bench_port.py --rounds 1      # one run of each
     python bench/bench_port.py --train-char    # also train the char transformer with zoo (2000 iterations)
                                                # and write bench/char_transformer_curve.png
 
@@ -56,16 +57,27 @@ def run(lib, path, args):
             "evals": evals, "final_loss": summary["final_loss"]}
 
 
-def compare(name, script, args, workdir, torch_available):
-    z = run("zoo", zoo_version(script, workdir), args)
-    t = run("torch", script, args) if torch_available else None
-    if t is None:
-        print(f"{name:18s} zoo step {z['step'] * 1e3:8.1f} ms  peak {z['peak_mb']:7.0f} MB (work {z['work_mb']:6.0f} MB)")
+def compare(name, script, args, workdir, torch_available, rounds):
+    """``rounds`` runs of each library, alternating (the machine's speed drifts between minutes): the median
+    step of each, their ratio and each round's ratio; the largest working memory of each."""
+    zoo_script = zoo_version(script, workdir)
+    zs, ts = [], []
+    for _ in range(rounds):
+        zs.append(run("zoo", zoo_script, args))
+        if torch_available:
+            ts.append(run("torch", script, args))
+    z_step, z_work, z_peak = (statistics.median(r["step"] for r in zs), max(r["work_mb"] for r in zs),
+                              max(r["peak_mb"] for r in zs))
+    if not ts:
+        print(f"{name:18s} zoo step {z_step * 1e3:8.1f} ms  peak {z_peak:7.0f} MB (work {z_work:6.0f} MB)")
         return
-    print(f"{name:18s} step  zoo {z['step'] * 1e3:8.1f} ms  torch {t['step'] * 1e3:8.1f} ms  ratio "
-          f"{z['step'] / t['step']:5.2f}")
-    print(f"{'':18s} work  zoo {z['work_mb']:8.0f} MB  torch {t['work_mb']:8.0f} MB  ratio "
-          f"{z['work_mb'] / max(t['work_mb'], 1):5.2f}   (total peak {z['peak_mb']:.0f} vs {t['peak_mb']:.0f} MB)")
+    t_step, t_work, t_peak = (statistics.median(r["step"] for r in ts), max(r["work_mb"] for r in ts),
+                              max(r["peak_mb"] for r in ts))
+    each = " ".join(f"{z['step'] / t['step']:.2f}" for z, t in zip(zs, ts))
+    print(f"{name:18s} step  zoo {z_step * 1e3:8.1f} ms  torch {t_step * 1e3:8.1f} ms  ratio "
+          f"{z_step / t_step:5.2f}" + (f"   (rounds: {each})" if rounds > 1 else ""))
+    print(f"{'':18s} work  zoo {z_work:8.0f} MB  torch {t_work:8.0f} MB  ratio "
+          f"{z_work / max(t_work, 1):5.2f}   (total peak {z_peak:.0f} vs {t_peak:.0f} MB)")
 
 
 def train_char(workdir, steps):
@@ -90,6 +102,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--threads", type=int, default=2, help="threads of both libraries in the timing runs")
+    p.add_argument("--rounds", type=int, default=3, help="alternating runs of each library per script")
     p.add_argument("--train-char", action="store_true")
     p.add_argument("--train-steps", type=int, default=2000)
     p.add_argument("--curve-from-log", help="plot the curve from a log of char_transformer.py --eval-every runs")
@@ -109,11 +122,11 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         if DATA.exists():
             compare("char transformer", HERE / "port" / "char_transformer.py", [str(DATA), "--steps", str(args.steps),
-                    "--threads", str(args.threads)], workdir, torch_available)
+                    "--threads", str(args.threads)], workdir, torch_available, args.rounds)
         else:
             print(f"char transformer: skipped ({DATA} not found)")
         compare("resnet-20", HERE / "port" / "resnet20.py", ["--steps", str(max(5, args.steps // 3)),
-                "--threads", str(args.threads)], workdir, torch_available)
+                "--threads", str(args.threads)], workdir, torch_available, args.rounds)
         if args.train_char:
             train_char(workdir, args.train_steps)
 
