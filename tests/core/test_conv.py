@@ -389,6 +389,7 @@ def test_cpu_engine_random_geometries_match_batched_path(monkeypatch):
     monkeypatch.setattr(C, "_SMALL_GEMM", 1)
     monkeypatch.setattr(C, "_GRID_WASTE", 100.0)
     monkeypatch.setattr(C, "_WEIGHT_GRID_WASTE", 100.0)
+    _force_tap_gemms(monkeypatch, C, False)  # _cpu_conv on the grid columns; the tap engine is called directly
     rng = np.random.default_rng(7)
     tested = 0
     while tested < 60:
@@ -407,7 +408,6 @@ def test_cpu_engine_random_geometries_match_batched_path(monkeypatch):
         if min(lo.min(), hi.min()) >= 0:  # (the reference, col2im, takes no negative padding)
             np.testing.assert_allclose(C._cpu_conv_taps_input_grad(gy, w, geo),
                                        C._batched_conv_input_grad(gy, w, geo, 1), atol=1e-10)
-        _force_tap_gemms(monkeypatch, C, False)
         np.testing.assert_allclose(C._cpu_conv(x, w, geo), C._batched_conv(x, w, geo, 1), atol=1e-10)
         np.testing.assert_allclose(C._cpu_conv_weight_grad(x, gy, geo, w.shape),
                                    C._batched_conv_weight_grad(x, gy, geo, 1, w.shape), atol=1e-10)

@@ -379,17 +379,14 @@ def _cpu_conv(x, w, geo, bias=None):
     unit = all(s == 1 for s in geo.stride)
     if unit and _tap_gemms_pay(x, w, C, Co, geo, N):
         return _cpu_conv_taps(x, w, geo, bias)
-    ph = _Phases(geo, shared=True) if unit else None
+    ph = _phases(geo, shared=True) if unit else None
     w2 = w.reshape(Co, C * K)
     y = np.empty((N, Co) + out, np.result_type(x, w))
     if ph is not None and ph.size <= _GRID_WASTE * math.prod(out):
         # columns on the grid: contiguous runs, copied at memory speed; the extra positions are dropped
         def chunk(a, b):
-            n = b - a
-            grids = _phase_grids(ph, n, C, x.dtype)
-            ph.scatter(lambda i: _phase_view(grids, i, n, ph), x[a:b].swapaxes(0, 1))
-            cols = _grid_cols(grids[:, 0], ph.Q, geo, n * ph.size)
-            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, n) + ph.Q)[ph.valid].swapaxes(0, 1)
+            cols = _grid_cols(_input_grids(ph, x[a:b])[:, 0], ph.Q, geo, (b - a) * ph.size)
+            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
         per_sample = C * K * ph.size
     else:
         def chunk(a, b):
@@ -405,7 +402,7 @@ def _tap_gemms_pay(x, w, inner, rows, geo, n):
     reachable for the dtype, GEMMs with at least ``_TAP_MIN_CHANNELS`` channels in their inner dimension and
     their rows, and grids that are wide (``_TAP_MIN_POSITIONS``), not much larger than the output
     (``_TAP_WASTE``) and worth the calls."""
-    out, grid = math.prod(geo.out_size), math.prod(_shared_grid_shape(geo))
+    out, grid = math.prod(geo.out_size), _phases(geo, shared=True).size
     return (x.dtype == w.dtype and min(inner, rows) >= _TAP_MIN_CHANNELS and n * grid >= _TAP_MIN_POSITIONS
             and grid <= _TAP_WASTE * out and w.shape[0] * w.shape[1] * n * grid >= _TAP_MIN_WORK
             and _blas.available(x.dtype))
@@ -450,6 +447,23 @@ def _phase_view(grids, i, n, ph):
     return grids[:, i, :n * ph.size].reshape((grids.shape[0], n) + ph.Q)
 
 
+def _input_grids(ph, xc):
+    """The phase grids of a chunk of samples ``xc`` (n, C, *in), as ``_phase_grids``."""
+    n = xc.shape[0]
+    grids = _phase_grids(ph, n, xc.shape[1], xc.dtype)
+    ph.scatter(lambda i: _phase_view(grids, i, n, ph), xc.swapaxes(0, 1))
+    return grids
+
+
+def _output_grid(ph, gyc):
+    """A chunk of output gradients ``gyc`` (n, Co, *out) on the (Co, n * grid size) output grid, zero at the
+    grid's extra positions."""
+    n, co = gyc.shape[:2]
+    g = np.zeros((co, n * ph.size), gyc.dtype)
+    g.reshape((co, n) + ph.Q)[ph.valid] = gyc.swapaxes(0, 1)
+    return g
+
+
 def _cpu_conv_taps(x, w, geo, bias=None):
     """y = conv(x, w) (+ bias) as a sum over kernel taps of W[:, :, tap] @ (a shifted view of one phase grid of
     the padded input): k^d GEMMs that accumulate in place and read the grids where they lie, so no columns are
@@ -460,14 +474,13 @@ def _cpu_conv_taps(x, w, geo, bias=None):
     ``_TAP_CHUNK_BYTES`` on the worker threads."""
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
-    ph = _Phases(geo, shared=True)
+    ph = _phases(geo, shared=True)
     per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0))  # (K, Co, C)
     y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
 
     def chunk(a, b):
         n, m = b - a, (b - a) * ph.size
-        grids = _phase_grids(ph, n, C, x.dtype)
-        ph.scatter(lambda i: _phase_view(grids, i, n, ph), x[a:b].swapaxes(0, 1))
+        grids = _input_grids(ph, x[a:b])
         acc = np.empty((Co, m), x.dtype)
         if bias is not None:
             acc[...] = bias.astype(x.dtype, copy=False)[:, None]
@@ -484,14 +497,13 @@ def _cpu_conv_taps_input_grad(gy, w, geo):
     phase grids then interleave back into the input's shape (padding dropped)."""
     N, Co = gy.shape[:2]
     C, K = w.shape[1], math.prod(geo.k)
-    ph = _Phases(geo, shared=True)
+    ph = _phases(geo, shared=True)
     per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0).swapaxes(1, 2))  # (K, C, Co)
     gx = np.empty((N, C) + tuple(geo.in_size), gy.dtype)
 
     def chunk(a, b):
         n, m = b - a, (b - a) * ph.size
-        g = np.zeros((Co, m), gy.dtype)
-        g.reshape((Co, n) + ph.Q)[ph.valid] = gy[a:b].swapaxes(0, 1)
+        g = _output_grid(ph, gy[a:b])
         grids = _phase_grids(ph, n, C, gy.dtype)
         for t, (i, off) in enumerate(ph.taps):
             _blas.gemm(per_tap[t], g, grids[:, i, off:off + m], accumulate=True)
@@ -551,7 +563,7 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
         cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
         return cols @ gy[a:b].swapaxes(0, 1).reshape(Co, (b - a) * L).T  # (C*K, Co): the faster GEMM shape
 
-    ph = _Phases(geo, shared=True) if all(s == 1 for s in geo.stride) else None
+    ph = _phases(geo, shared=True) if all(s == 1 for s in geo.stride) else None
     if ph is not None and ph.size <= _WEIGHT_GRID_WASTE * L:
         item = x.itemsize
         tap_strides = tuple(g * d * item for g, d in zip(_grid_strides(ph.Q), geo.dilation))
@@ -562,12 +574,7 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
         def chunk(a, b):
             # the chunk's input grid and gradient grid in two large copies (few NumPy calls per thread, so
             # the threads seldom wait for each other's GIL), then small GEMMs over runs of its samples
-            n = b - a
-            grids = _phase_grids(ph, n, C, x.dtype)
-            ph.scatter(lambda i: _phase_view(grids, i, n, ph), x[a:b].swapaxes(0, 1))
-            buf = grids[:, 0]
-            g = np.zeros((Co, n * grid), gy.dtype)
-            g.reshape((Co, n) + ph.Q)[ph.valid] = gy[a:b].swapaxes(0, 1)
+            buf, g = _input_grids(ph, x[a:b])[:, 0], _output_grid(ph, gy[a:b])
             total = None
             with np.errstate(invalid="ignore"):  # inf * 0 off the grid: detected below
                 for s in range(0, b - a, per_gemm):
@@ -643,7 +650,6 @@ class _Phases:
         self.Mo = geo.out_size[0] * (self.size // self.Q[0]) if nd else 1
         self.valid = (Ellipsis,) + tuple(slice(0, o) for o in geo.out_size)
         self.slack = max(off for _, off in self.taps) + self.Q[-1]
-        self.last = self.Mo < _DW_LAST
         # per phase: the (grid, input) slices where the grid holds input values, after any leading dims
         self.copies = []
         for ph in phases:
@@ -662,6 +668,11 @@ class _Phases:
         # whether the grids hold every input position (a stride beyond the kernel skips some)
         self.covers_input = sum(math.prod(sl.stop - sl.start for sl in g_sl[1:])
                                 for _, g_sl, _ in self.copies) == math.prod(geo.in_size)
+
+    @property
+    def last(self):
+        """Whether the depthwise engines use the planes-last layout (small planes)."""
+        return self.Mo < _DW_LAST
 
     def grids(self, n, dtype):
         """Zeroed phase grids for n planes (flat, with slack)."""
@@ -736,6 +747,17 @@ class _Phases:
         g = self.out_array(gyc.shape[0], dtype, zero=True)
         self.out_planes(g)[self.valid] = gyc
         return g
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_phases(k, stride, dilation, lo, hi, in_size, out_size, shared):
+    return _Phases(_Geometry(k, stride, dilation, lo, hi, in_size, out_size), shared)
+
+
+def _phases(geo, shared=False):
+    """``_Phases(geo, shared)``, built once per geometry (the engines ask for it on every call; it is read-only)."""
+    return _cached_phases(*(tuple(v) for v in (geo.k, geo.stride, geo.dilation, geo.lo, geo.hi, geo.in_size,
+                                               geo.out_size)), shared)
 
 
 def _dw_planes(a, C):
@@ -867,7 +889,7 @@ def _cpu_depthwise(x, w, geo, bias=None):
     Co, K = w.shape[0], math.prod(geo.k)
     m = Co // C
     dtype = np.result_type(x, w)
-    lay = _Phases(geo)
+    lay = _phases(geo)
     y = np.empty((N, Co) + tuple(geo.out_size), dtype)
     xs = x.reshape((N * C,) + x.shape[2:])
     ys = _dw_planes(y, C)
@@ -907,7 +929,7 @@ def _cpu_depthwise_input_grad(gy, w, geo, C):
     K = math.prod(geo.k)
     m = Co // C
     dtype = np.result_type(gy, w)
-    lay = _Phases(geo)
+    lay = _phases(geo)
     gx = np.empty((N, C) + tuple(geo.in_size), dtype)
     gxs = gx.reshape((N * C,) + tuple(geo.in_size))
     gys = _dw_planes(gy, C)
@@ -942,7 +964,7 @@ def _cpu_depthwise_weight_grad(x, gy, geo, w_shape):
     dtype = np.result_type(x, gy)
     if N == 0:
         return np.zeros(w_shape, dtype)
-    lay = _Phases(geo)
+    lay = _phases(geo)
     xs = x.reshape((N * C,) + x.shape[2:])
     gys = _dw_planes(gy, C)
     sub = "mp,mp->p" if lay.last else "pm,pm->p"
