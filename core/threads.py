@@ -12,12 +12,16 @@ def _controller():
 
 
 def set_num_threads(n):
-    """Use ``n`` threads in the BLAS library behind NumPy (matmul, conv)."""
+    """Use ``n`` threads in the BLAS library behind NumPy (matmul, conv). With the helper process on
+    (``zoo.core.parallel``), it is the second core and BLAS stays on one thread here; ``n = 1`` turns it off."""
     n = int(n)
     if n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n}")
+    from . import parallel
+    if parallel.is_enabled() and n == 1:
+        parallel.disable()
     from threadpoolctl import threadpool_limits
-    _limits[0] = threadpool_limits(limits=n, user_api="blas")
+    _limits[0] = threadpool_limits(limits=1 if parallel.is_enabled() else n, user_api="blas")
     from .ops.blockwise import set_threads
     set_threads(n)
 

@@ -2,13 +2,15 @@
 
 A chain of NumPy ufuncs (erfc's polynomial, GELU's gradient) makes one pass over memory per ufunc; on
 blocks that fit in L2 the passes hit the cache instead, and NumPy releases the GIL inside ufuncs, so the
-blocks run in parallel. On CuPy arrays ``fn`` runs once on the whole arrays (the GPU needs no blocking).
+blocks run in parallel. With zoo's helper process on (``zoo.core.parallel``), half of the blocks run there
+instead. On CuPy arrays ``fn`` runs once on the whole arrays (the GPU needs no blocking).
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .. import parallel
 from ..device import array_module
 
 _BLOCK = 1 << 16  # elements per block: 256 KiB of float32, a few live temporaries stay in L2
@@ -67,28 +69,36 @@ def blockwise(fn, *arrays, n_out=1, dtypes=None, into=False):
         fn(xp, *arrays, *outs)
         return outs[0] if n_out == 1 else tuple(outs)
     shape = first.shape
-    flats = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    outs = [np.empty(first.size, d) for d in dtypes]
+    n_blocks = -(-first.size // _BLOCK)
+    if parallel.is_enabled():  # halves on this process and the helper, the arrays in shared memory
+        flats = [parallel.shared(np.ascontiguousarray(a).reshape(-1)) for a in arrays]
+        outs = [parallel.empty(first.size, d) for d in dtypes]
+        parallel.split(_run_blocks, n_blocks, fn, into, len(flats), *flats, *outs)
+    else:
+        flats = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+        outs = [np.empty(first.size, d) for d in dtypes]
+        pool = _executor() if _threaded[0] else None
+        if pool:
+            for f in [pool.submit(_run_blocks, i, i + 1, fn, into, len(flats), *flats, *outs)
+                      for i in range(n_blocks)]:
+                f.result()
+        else:
+            _run_blocks(0, n_blocks, fn, into, len(flats), *flats, *outs)
+    outs = [o.reshape(shape) for o in outs]
+    return outs[0] if n_out == 1 else tuple(outs)
 
-    def work(start):
+
+def _run_blocks(first, last, fn, into, n_in, *arrays):
+    """Blocks ``first`` to ``last - 1`` of blockwise(): ``arrays`` are the flat inputs, then the flat outputs."""
+    flats, outs = arrays[:n_in], arrays[n_in:]
+    for start in range(first * _BLOCK, min(last * _BLOCK, flats[0].size), _BLOCK):
         stop = start + _BLOCK
         if into:
             fn(np, *(f[start:stop] for f in flats), *(o[start:stop] for o in outs))
-            return
+            continue
         result = fn(np, *(f[start:stop] for f in flats))
-        if n_out == 1:
+        if len(outs) == 1:
             outs[0][start:stop] = result
         else:
             for o, r in zip(outs, result):
                 o[start:stop] = r
-
-    starts = range(0, first.size, _BLOCK)
-    pool = _executor() if _threaded[0] else None
-    if pool:
-        for f in [pool.submit(work, s) for s in starts]:
-            f.result()
-    else:
-        for s in starts:
-            work(s)
-    outs = [o.reshape(shape) for o in outs]
-    return outs[0] if n_out == 1 else tuple(outs)

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from ... import dtypes
+from ... import dtypes, parallel
 from ...amp import autocast_float32
 from ...autograd.function import Function
 from ...autograd.grad_mode import _mode
@@ -320,7 +320,7 @@ class Gelu(Function):
 
     def backward(self, g):
         if self.grad is not None:
-            return (g * self.grad).astype(g.dtype, copy=False)
+            return array_module(g).multiply(g, self.grad, out=parallel.empty_like(g))
         xp = array_module(g)
         x = self.x
         if self.approximate == "tanh":

@@ -5,12 +5,14 @@ import warnings
 
 import numpy as np
 
+from ... import parallel
 from ...autograd.function import Function
 from ...device import array_module
 from ...ops._util import unbroadcast
 from ...ops.inplace import inplace as _make_inplace
 from ...random import generator_for
 from ...tensor import Tensor
+from ..parameter import Parameter
 
 __all__ = ["linear", "bilinear", "embedding", "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d",
            "dropout2d", "dropout3d"]
@@ -43,8 +45,8 @@ class Linear(Function):
     def forward(self, x, w, b):
         self.x_shape, self.w_shape = x.shape, w.shape
         w2 = w if w.ndim == 2 else w.reshape(1, -1)
-        x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
-        y = x2 @ w2.T
+        x2 = parallel.shared(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]))  # kept for gw: shared once
+        y = parallel.matmul(x2, w2.T)
         if b is not None:
             y += b
             self.b_shape = b.shape
@@ -55,9 +57,9 @@ class Linear(Function):
 
     def backward(self, g):
         need = self.needs_input_grad
-        g2 = g.reshape(math.prod(self.x_shape[:-1]), math.prod(self.w_shape[:-1]))
-        gx = _shaped(g2 @ self.w2, self.x_shape) if need[0] else None
-        gw = _shaped(g2.T @ self.x2, self.w_shape) if need[1] else None
+        g2 = parallel.shared(g.reshape(math.prod(self.x_shape[:-1]), math.prod(self.w_shape[:-1])))
+        gx = _shaped(parallel.matmul(g2, self.w2), self.x_shape) if need[0] else None
+        gw = _shaped(parallel.matmul(g2.T, self.x2), self.w_shape) if need[1] else None
         gb = unbroadcast(_sum_rows(g2), self.b_shape) if need[2] else None
         return gx, gw, gb
 
@@ -93,6 +95,10 @@ def linear(input, weight, bias=None):
             raise RuntimeError(f"linear: bias shape {tuple(bias.shape)} does not match out_features "
                                f"(weight shape {tuple(w.shape)})")
     _check_same_float("linear", input=input, weight=weight, bias=bias)
+    if isinstance(weight, Parameter) and parallel.is_enabled():
+        # the helper process reads the weight in place: it moves into shared memory once (optimizers update
+        # parameters in place, so it stays there)
+        weight._data = parallel.shared(weight._data)
     return Linear().apply(input, weight, bias)
 
 

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ... import parallel
 from ...autograd.function import Function
 from ...device import array_module
 from ...ops._util import unbroadcast, wrap_dim
@@ -55,7 +56,7 @@ class Norm(Function):
         self.retain_inputs(1)
         y = xhat.reshape(x.shape)
         if w is not None:
-            y = y * w.reshape(self.param_shape)
+            y = xp.multiply(y, w.reshape(self.param_shape), out=parallel.empty_like(y, xp.result_type(y, w)))
         if b is not None:
             y = y + b.reshape(self.param_shape) if w is None else xp.add(y, b.reshape(self.param_shape), out=y)
         if y.base is xhat or y is xhat:
@@ -74,7 +75,12 @@ class Norm(Function):
             gb = gb if gb.shape == self.b_shape else gb.reshape(self.b_shape)
         if need[0]:
             # on one array of our own, in place: ĝ, then ĝ - mean(ĝ) - x̂·mean(ĝ·x̂), then times r
-            gh = (g * w.reshape(self.param_shape) if w is not None else g.copy()).reshape(xhat.shape)
+            xp = array_module(g)
+            if w is not None:
+                gh = xp.multiply(g, w.reshape(self.param_shape), out=parallel.empty_like(g, xp.result_type(g, w)))
+            else:
+                gh = g.copy()
+            gh = gh.reshape(xhat.shape)
             axes = self.axes
             proj = _mean_of_product(gh, xhat, axes)
             if self.center:

@@ -1,0 +1,184 @@
+"""A second CPU core for zoo's ops through a helper process on shared memory (opt-in, off by default).
+
+    zoo.core.parallel.enable()        # or ZOO_HELPER_PROCESS=1 in the environment
+
+Ops that can split their work (linear layers, GELU) then give half of it to the helper process; BLAS runs on one
+thread in each process. ``helper.py`` says why a process and not threads; ``arena.py`` how the arrays are shared.
+When the helper is off, not ready yet, busy with another thread's job or gone, ``split`` runs the whole job here.
+"""
+import atexit
+import os
+import threading
+import warnings
+
+import numpy as np
+
+from .arena import Arena
+from .helper import Helper, HelperDied
+
+__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "shared", "split", "matmul"]
+
+ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
+_state = {"on": None, "arena": None, "helper": None, "blas": None, "jobs": 0}
+_SPLIT_MACS = 1 << 20  # smaller products run here alone: the hand-off (about 10 µs) would eat the gain
+_lock = threading.Lock()  # one job on the helper at a time; other threads compute alone meanwhile
+
+
+def enable(arena_bytes=ARENA_BYTES):
+    """Start the helper process (in the background) and run BLAS on one thread here. Warns and stays off where
+    shared memory or subprocesses are not available."""
+    if _state["helper"] is not None:
+        return
+    arena = None
+    try:
+        arena = Arena(arena_bytes)
+        helper = Helper(arena)
+    except OSError as e:
+        if arena is not None:
+            os.close(arena.fd)
+        warnings.warn(f"zoo helper process not started: {e}", RuntimeWarning, stacklevel=2)
+        _state["on"] = False
+        return
+    from threadpoolctl import threadpool_limits
+    _state.update(on=True, arena=arena, helper=helper, blas=threadpool_limits(limits=1, user_api="blas"))
+
+
+def disable():
+    """Stop the helper process and restore the BLAS threads. Arrays already in the arena stay valid."""
+    helper, blas = _state["helper"], _state["blas"]
+    _state.update(on=False, helper=None, blas=None)
+    if helper is not None:
+        with _lock:
+            helper.close()
+    if blas is not None:
+        blas.restore_original_limits()
+
+
+def is_enabled():
+    if _state["on"] is None:
+        _state["on"] = False
+        if os.environ.get("ZOO_HELPER_PROCESS") == "1":
+            enable()
+    return bool(_state["on"])
+
+
+def _helper():
+    """The helper when it takes jobs now, else None."""
+    if not is_enabled():
+        return None
+    helper = _state["helper"]
+    return helper if helper is not None and helper.ready else None
+
+
+def empty(shape, dtype):
+    """``np.empty(shape, dtype)``, in the arena while the helper is on (so that ``split`` can hand it over)."""
+    if is_enabled():
+        out = _state["arena"].empty(shape, dtype)
+        if out is not None:
+            return out
+    return np.empty(shape, dtype)
+
+
+def empty_like(a, dtype=None):
+    """An uninitialised array like ``a`` (NumPy or CuPy), in the arena for NumPy arrays while the helper is on:
+    the ``out=`` of an op whose result the next op may split."""
+    dtype = a.dtype if dtype is None else dtype
+    if type(a) is np.ndarray:
+        return empty(a.shape, dtype)
+    return type(a)(a.shape, dtype)
+
+
+def shared(a):
+    """``a``, copied into the arena while the helper is on unless it lies there already (or the arena is full)."""
+    if is_enabled() and type(a) is np.ndarray:
+        out = _state["arena"].shared(a)
+        if out is not None:
+            return out
+    return a
+
+
+def split(fn, n, *args, cut=None):
+    """``fn(0, n, *args)``, as ``fn(0, cut)`` here and ``fn(cut, n)`` on the helper (``cut`` defaults to n // 2).
+
+    ``fn`` is a module-level function that writes disjoint parts of its outputs for disjoint ranges and never
+    reads what another range writes. Large arrays in ``args`` must lie in the arena (``empty``, ``shared``);
+    otherwise the whole job runs here."""
+    helper = _helper()
+    if helper is None or n < 2 or not _lock.acquire(blocking=False):
+        fn(0, n, *args)
+        return
+    try:
+        cut = n // 2 if cut is None else cut
+        if not helper.post(fn, cut, n, args):
+            fn(0, n, *args)
+            return
+        try:
+            fn(0, cut, *args)
+        finally:
+            try:
+                helper.wait()
+                _state["jobs"] += 1
+            except HelperDied as e:
+                warnings.warn(f"zoo: {e}; continuing without it", RuntimeWarning, stacklevel=2)
+                _drop_helper()
+                fn(cut, n, *args)
+    finally:
+        _lock.release()
+
+
+def matmul(a, b, batched=False):
+    """``a @ b`` with its rows (``batched``: its leading batch dim, of both) shared with the helper when it is on.
+    For 2-D ``a`` (any strides: ``g.T`` splits g's columns) and 2-D ``b``, or 3-D ``a`` and ``b`` when batched."""
+    if type(a) is not np.ndarray or not is_enabled() or a.size * b.shape[-1] < _SPLIT_MACS:
+        return a @ b
+    out = empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+    if batched:
+        split(_matmul_batches, a.shape[0], shared(a), shared(b), out)
+    elif a.shape[0] >= b.shape[1]:
+        split(_matmul_rows, a.shape[0], shared(a), shared(b), out)
+    else:  # a wide, short product (a weight gradient): halves of equal shape split its columns
+        split(_matmul_columns, b.shape[1], shared(a), shared(b), out)
+    return out
+
+
+def _matmul_rows(start, stop, a, b, out):
+    np.matmul(a[start:stop], b, out=out[start:stop])
+
+
+def _matmul_columns(start, stop, a, b, out):
+    np.matmul(a, b[:, start:stop], out=out[:, start:stop])
+
+
+def _matmul_batches(start, stop, a, b, out):
+    np.matmul(a[start:stop], b[start:stop], out=out[start:stop])
+
+
+def _drop_helper():
+    helper, blas = _state["helper"], _state["blas"]
+    _state.update(on=False, helper=None, blas=None)
+    if helper is not None:
+        helper.forget()
+    if blas is not None:
+        blas.restore_original_limits()
+
+
+def _after_fork_in_child():
+    """A forked child (a DataLoader worker) keeps the arrays it inherited, privately, and never uses the helper."""
+    global _lock
+    _lock = threading.Lock()
+    arena, helper = _state["arena"], _state["helper"]
+    _state.update(on=False, helper=None, blas=None)
+    if helper is not None:
+        helper.forget()
+    if arena is not None and arena.fd >= 0:
+        arena.privatize()
+
+
+def _close_at_exit():
+    helper = _state["helper"]  # None in a forked child: the parent closes its own helper
+    if helper is not None:
+        helper.close()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_at_exit)

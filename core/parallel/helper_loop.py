@@ -1,0 +1,91 @@
+"""The helper process's main loop (``python -m zoo.core.parallel.helper_loop FD NBYTES WAKE_FD PARENT_PID``).
+
+It maps the arena from the inherited file descriptor, then takes jobs until asked to stop or until its parent is
+gone: spinning on the control block while jobs come, sleeping on the wake pipe after ``SPIN_SECONDS`` without one.
+"""
+import importlib
+import mmap
+import os
+import pickle
+import select
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from .arena import CONTROL_BYTES
+from .helper import (ACK, DESC_AT, DONE, ERROR_AT, ERROR_LENGTH, FAILED, LENGTH, READY, SEQ, SLEEPING, SPIN_SECONDS,
+                     STOP, rebuild)
+
+
+class _MappedArena:
+    """The helper's side of the arena: the same file, mapped; views built from offsets."""
+
+    def __init__(self, fd, nbytes):
+        self.map = mmap.mmap(fd, nbytes)
+        self.control = np.ndarray(CONTROL_BYTES // 8, np.int64, buffer=self.map)
+
+    def view(self, offset, shape, strides, dtype):
+        return np.ndarray(shape, dtype, buffer=self.map, offset=offset, strides=strides)
+
+
+def _function(cache, module, qualname):
+    fn = cache.get((module, qualname))
+    if fn is None:
+        fn = importlib.import_module(module)
+        for part in qualname.split("."):
+            fn = getattr(fn, part)
+        cache[(module, qualname)] = fn
+    return fn
+
+
+def _wait_for_job(ctl, seen, wake, parent):
+    """Spin until job ``seen + 1`` is posted; after SPIN_SECONDS sleep on the wake pipe. False: time to exit."""
+    spins, deadline = 0, None
+    while ctl[SEQ] == seen:
+        if ctl[STOP]:
+            return False
+        spins += 1
+        if spins & 4095:
+            continue
+        now = time.perf_counter()
+        if deadline is None:
+            deadline = now + SPIN_SECONDS
+        elif now > deadline:
+            ctl[SLEEPING] = 1
+            while ctl[SEQ] == seen and not ctl[STOP]:
+                readable, _, _ = select.select([wake], [], [], 1.0)
+                if readable and not os.read(wake, 4096):
+                    return False  # every write end closed: the parent is gone
+                if os.getppid() != parent:
+                    return False
+            ctl[SLEEPING] = 0
+            spins, deadline = 0, None
+    return not ctl[STOP]
+
+
+def main(argv):
+    fd, nbytes, wake, parent = (int(a) for a in argv)
+    arena = _MappedArena(fd, nbytes)
+    ctl = arena.control
+    functions = {}
+    seen = int(ctl[SEQ])
+    ctl[READY] = 1
+    while _wait_for_job(ctl, seen, wake, parent):
+        seen = int(ctl[SEQ])
+        ctl[ACK] = seen
+        try:
+            module, qualname, start, stop, described = pickle.loads(arena.map[DESC_AT:DESC_AT + int(ctl[LENGTH])])
+            _function(functions, module, qualname)(start, stop, *rebuild(arena, described))
+            ctl[FAILED] = 0
+        except BaseException:  # reported to the caller, which raises it; the helper takes the next job
+            message = traceback.format_exc().encode("utf-8")[:CONTROL_BYTES - ERROR_AT]
+            arena.map[ERROR_AT:ERROR_AT + len(message)] = message
+            ctl[ERROR_LENGTH] = len(message)
+            ctl[FAILED] = 1
+        ctl[DONE] = seen
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,209 @@
+"""The opt-in helper process (zoo.core.parallel): shared arena, job hand-off, failures, fork and exit safety, and
+the ops that split their work on it giving the same results as without it."""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.core import parallel
+from zoo.core.parallel.arena import Arena
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create") or not hasattr(os, "fork"),
+                                reason="the helper process needs memfd_create and fork (Linux)")
+
+
+# kernels the helper imports by name from this module ------------------------------------------------------------
+
+def fill_range(start, stop, out, value):
+    out[start:stop] = value + np.arange(start, stop)
+
+
+def fail_in_helper(start, stop, out):
+    out[start:stop] = 1
+    if start > 0:
+        raise ValueError(f"failing on purpose at {start}")
+
+
+def slow_in_helper(start, stop, out):
+    if start > 0:
+        time.sleep(2.0)
+    out[start:stop] = 7
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def helper():
+    parallel.enable()
+    deadline = time.monotonic() + 60
+    while parallel._helper() is None:
+        assert time.monotonic() < deadline, "the helper process did not become ready within 60 s"
+        time.sleep(0.01)
+    yield parallel._state["helper"]
+    parallel.disable()
+
+
+def _jobs():
+    return parallel._state["jobs"]
+
+
+def test_off_by_default():
+    env = {k: v for k, v in os.environ.items() if k != "ZOO_HELPER_PROCESS"}
+    code = ("import numpy as np, zoo; from zoo.core import parallel; a = parallel.empty((1000,), np.float32); "
+            "print(parallel.is_enabled(), parallel._state['arena'] is None)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_split_runs_halves_on_both_processes(helper):
+    out = parallel.empty((1000,), np.float64)
+    assert parallel._state["arena"].offset_of(out) is not None
+    before = _jobs()
+    parallel.split(fill_range, 1000, out, 5.0)
+    assert _jobs() == before + 1
+    np.testing.assert_array_equal(out, 5.0 + np.arange(1000))
+
+
+def test_split_with_array_outside_arena_runs_here(helper):
+    out = np.zeros(100_000)  # 800 KB outside the arena: the helper could not write it
+    before = _jobs()
+    parallel.split(fill_range, out.size, out, 1.0)
+    assert _jobs() == before
+    np.testing.assert_array_equal(out, 1.0 + np.arange(out.size))
+
+
+@pytest.mark.parametrize("shapes", [((300, 70), (70, 90)), ((40, 300), (300, 500)), ((6, 80, 50), (6, 50, 60))])
+def test_matmul_splits_rows_columns_and_batches(helper, shapes):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+    before = _jobs()
+    got = parallel.matmul(a, b, batched=a.ndim == 3)
+    assert _jobs() == before + 1
+    np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-4)
+
+
+def test_matmul_reads_strided_views(helper):
+    rng = np.random.default_rng(1)
+    g = parallel.shared(rng.standard_normal((700, 90)).astype(np.float32))
+    x = rng.standard_normal((700, 300)).astype(np.float32)
+    got = parallel.matmul(g.T, x)  # a weight gradient: g's columns as rows, a view of the arena
+    np.testing.assert_allclose(got, g.T @ x, rtol=1e-5, atol=1e-3)
+
+
+def test_error_in_helper_raises_here_and_helper_goes_on(helper):
+    out = parallel.empty((64,), np.float32)
+    with pytest.raises(RuntimeError, match="failing on purpose at 32"):
+        parallel.split(fail_in_helper, 64, out)
+    parallel.split(fill_range, 64, out, 0.0)
+    np.testing.assert_array_equal(out, np.arange(64))
+
+
+def test_helper_death_mid_job_finishes_here_and_turns_off(helper):
+    out = parallel.empty((10,), np.float32)
+    threading.Timer(0.3, helper.proc.kill).start()
+    with pytest.warns(RuntimeWarning, match="helper process exited"):
+        parallel.split(slow_in_helper, 10, out)
+    np.testing.assert_array_equal(out, 7)
+    assert not parallel.is_enabled()
+    parallel.split(fill_range, 10, out, 1.0)  # alone now
+    np.testing.assert_array_equal(out, 1.0 + np.arange(10))
+
+
+def test_forked_child_keeps_a_private_copy(helper):
+    a = parallel.empty((1000,), np.float64)
+    a[:] = 1.0
+    pid = os.fork()
+    if pid == 0:  # child: its writes must not reach the parent; it computes alone
+        try:
+            ok = not parallel.is_enabled() and a[0] == 1.0
+            a[:] = 2.0
+            out = parallel.empty((1000,), np.float64)
+            parallel.split(fill_range, 1000, out, 0.0)
+            ok = ok and np.array_equal(out, np.arange(1000)) and a[5] == 2.0
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    np.testing.assert_array_equal(a, 1.0)
+    parallel.split(fill_range, 1000, a, 3.0)  # the parent still uses its helper
+    np.testing.assert_array_equal(a, 3.0 + np.arange(1000))
+
+
+def test_helper_exits_with_its_parent():
+    code = ("import os, time, zoo; from zoo.core import parallel; parallel.enable()\n"
+            "while parallel._helper() is None: time.sleep(0.01)\n"
+            "print(parallel._state['helper'].proc.pid, flush=True); os._exit(0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    pid = int(out.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    pytest.fail("the helper process outlived its parent by 10 s")
+
+
+def test_set_num_threads_one_turns_helper_off(helper):
+    zoo.set_num_threads(2)
+    assert parallel.is_enabled()
+    zoo.set_num_threads(1)
+    assert not parallel.is_enabled()
+    zoo.set_num_threads(2)
+
+
+def test_arena_reuses_merges_and_reports_full():
+    arena = Arena(parallel.arena.CONTROL_BYTES + (1 << 20))
+    a = arena.empty((1000,), np.float32)
+    offset = arena.offset_of(a)
+    del a
+    b = arena.empty((1000,), np.float32)  # the freed block of that size again
+    assert arena.offset_of(b) == offset
+    blocks = [arena.empty((64 << 10,), np.uint8) for _ in range(15)]
+    assert all(x is not None for x in blocks)
+    for i, x in enumerate(blocks):
+        x[:] = i
+    assert arena.empty((256 << 10,), np.uint8) is None  # full
+    kept = blocks[:3] + blocks[7:]
+    del blocks  # four neighbours freed: merged into one span of 256 KiB
+    big = arena.empty((256 << 10,), np.uint8)
+    assert big is not None
+    big[:] = 255
+    for value, x in zip(list(range(3)) + list(range(7, 15)), kept):
+        assert (x == value).all()
+    ones = np.ones(3)
+    copy = arena.shared(ones)
+    assert arena.offset_of(copy) is not None and arena.offset_of(ones) is None and (copy == 1).all()
+
+
+def test_full_arena_falls_back_to_private_memory(monkeypatch):
+    monkeypatch.setattr(parallel, "_state", dict(parallel._state, on=True, arena=Arena(parallel.arena.CONTROL_BYTES)))
+    a = parallel.empty((1000,), np.float32)
+    assert parallel._state["arena"].offset_of(a) is None and a.shape == (1000,)
+
+
+def _mlp_step(x_np, seed=0):
+    """Forward and backward of Linear → GELU → LayerNorm → Linear, large enough for every op to split."""
+    zoo.manual_seed(seed)
+    model = zoo.nn.Sequential(zoo.nn.Linear(128, 512), zoo.nn.GELU(), zoo.nn.LayerNorm(512), zoo.nn.Linear(512, 64))
+    x = zoo.tensor(x_np, requires_grad=True)
+    model(x).square().sum().backward()
+    return [x.grad.numpy()] + [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_ops_on_helper_match_ops_without(helper):
+    x = np.random.default_rng(0).standard_normal((768, 128)).astype(np.float32)
+    before = _jobs()
+    with_helper = _mlp_step(x)
+    assert _jobs() - before >= 6  # two linears forward and backward (input and weight gradients), GELU
+    parallel.disable()
+    without = _mlp_step(x)
+    for got, want in zip(with_helper, without):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
