@@ -4,6 +4,7 @@ side by side in one run; print median step time, peak memory and the zoo/torch r
     python bench/bench_port.py                 # both scripts, three alternating timing runs of each library
     python bench/bench_port.py --threads 1     # both libraries on one thread (default: two)
     python bench/bench_port.py --rounds 1      # one run of each
+    python bench/bench_port.py --helper-process  # zoo with its opt-in helper process (ZOO_HELPER_PROCESS=1)
     python bench/bench_port.py --train-char    # also train the char transformer with zoo (2000 iterations)
                                                # and write bench/char_transformer_curve.png
 
@@ -12,6 +13,7 @@ Peak memory is the process's peak resident set size above its size right after i
 """
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import subprocess
@@ -44,9 +46,9 @@ def zoo_version(script, workdir):
     return dst
 
 
-def run(lib, path, args):
+def run(lib, path, args, env=None):
     code = RUNNER.format(lib=lib, argv=[str(path)] + args, path=str(path))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{lib} run of {path.name} failed:\n{proc.stderr[-3000:]}")
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -57,13 +59,13 @@ def run(lib, path, args):
             "evals": evals, "final_loss": summary["final_loss"]}
 
 
-def compare(name, script, args, workdir, torch_available, rounds):
+def compare(name, script, args, workdir, torch_available, rounds, zoo_env=None):
     """``rounds`` runs of each library, alternating (the machine's speed drifts between minutes): the median
     step of each, their ratio and each round's ratio; the largest working memory of each."""
     zoo_script = zoo_version(script, workdir)
     zs, ts = [], []
     for _ in range(rounds):
-        zs.append(run("zoo", zoo_script, args))
+        zs.append(run("zoo", zoo_script, args, zoo_env))
         if torch_available:
             ts.append(run("torch", script, args))
     z_step, z_work, z_peak = (statistics.median(r["step"] for r in zs), max(r["work_mb"] for r in zs),
@@ -103,6 +105,9 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--threads", type=int, default=2, help="threads of both libraries in the timing runs")
     p.add_argument("--rounds", type=int, default=3, help="alternating runs of each library per script")
+    p.add_argument("--helper-process", action="store_true",
+                   help="run zoo with its helper process (the second core) instead of two BLAS threads; its memory "
+                        "is shared with the measured process except the helper's own interpreter")
     p.add_argument("--train-char", action="store_true")
     p.add_argument("--train-steps", type=int, default=2000)
     p.add_argument("--curve-from-log", help="plot the curve from a log of char_transformer.py --eval-every runs")
@@ -119,14 +124,15 @@ def main():
     except ImportError:
         torch_available = False
         print("PyTorch not installed: zoo figures only")
+    zoo_env = dict(os.environ, ZOO_HELPER_PROCESS="1") if args.helper_process else None
     with tempfile.TemporaryDirectory() as workdir:
         if DATA.exists():
             compare("char transformer", HERE / "port" / "char_transformer.py", [str(DATA), "--steps", str(args.steps),
-                    "--threads", str(args.threads)], workdir, torch_available, args.rounds)
+                    "--threads", str(args.threads)], workdir, torch_available, args.rounds, zoo_env)
         else:
             print(f"char transformer: skipped ({DATA} not found)")
         compare("resnet-20", HERE / "port" / "resnet20.py", ["--steps", str(max(5, args.steps // 3)),
-                "--threads", str(args.threads)], workdir, torch_available, args.rounds)
+                "--threads", str(args.threads)], workdir, torch_available, args.rounds, zoo_env)
         if args.train_char:
             train_char(workdir, args.train_steps)
 
