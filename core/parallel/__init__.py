@@ -99,6 +99,7 @@ def shared(a):
 
 def split(fn, n, *args, cut=None):
     """``fn(0, n, *args)``, as ``fn(0, cut)`` here and ``fn(cut, n)`` on the helper (``cut`` defaults to n // 2).
+    True when it ran as those two ranges, False when as one (``fn(0, n)`` here).
 
     ``fn`` is a module-level function that writes disjoint parts of its outputs for disjoint ranges and never
     reads what another range writes. Large arrays in ``args`` must lie in the arena (``empty``, ``shared``);
@@ -106,12 +107,12 @@ def split(fn, n, *args, cut=None):
     helper = _helper()
     if helper is None or n < 2 or not _lock.acquire(blocking=False):
         fn(0, n, *args)
-        return
+        return False
     try:
         cut = n // 2 if cut is None else cut
         if not helper.post(fn, cut, n, args):
             fn(0, n, *args)
-            return
+            return False
         try:
             fn(0, cut, *args)
         finally:
@@ -122,6 +123,7 @@ def split(fn, n, *args, cut=None):
                 warnings.warn(f"zoo: {e}; continuing without it", RuntimeWarning, stacklevel=2)
                 _drop_helper()
                 fn(cut, n, *args)
+        return True
     finally:
         _lock.release()
 
@@ -136,8 +138,10 @@ def matmul(a, b, batched=False):
         split(_matmul_batches, a.shape[0], shared(a), shared(b), out)
     elif a.shape[0] >= b.shape[1]:
         split(_matmul_rows, a.shape[0], shared(a), shared(b), out)
-    else:  # a wide, short product (a weight gradient): halves of equal shape split its columns
-        split(_matmul_columns, b.shape[1], shared(a), shared(b), out)
+    else:  # a short product with a long reduction (a weight gradient): each half sums half of it
+        partial = empty(out.shape, out.dtype)
+        if split(_matmul_reduction, a.shape[1], shared(a), shared(b), out, partial):
+            out += partial
     return out
 
 
@@ -145,8 +149,9 @@ def _matmul_rows(start, stop, a, b, out):
     np.matmul(a[start:stop], b, out=out[start:stop])
 
 
-def _matmul_columns(start, stop, a, b, out):
-    np.matmul(a, b[:, start:stop], out=out[:, start:stop])
+def _matmul_reduction(start, stop, a, b, out, partial):
+    """The first range's sum into ``out``, any other into ``partial`` (the caller adds it)."""
+    np.matmul(a[:, start:stop], b[start:stop], out=out if start == 0 else partial)
 
 
 def _matmul_batches(start, stop, a, b, out):

@@ -78,7 +78,7 @@ def test_split_with_array_outside_arena_runs_here(helper):
 
 
 @pytest.mark.parametrize("shapes", [((300, 70), (70, 90)), ((40, 300), (300, 500)), ((6, 80, 50), (6, 50, 60))])
-def test_matmul_splits_rows_columns_and_batches(helper, shapes):
+def test_matmul_splits_rows_reductions_and_batches(helper, shapes):
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)
     before = _jobs()
