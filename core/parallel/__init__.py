@@ -67,7 +67,14 @@ def _helper():
     if not is_enabled():
         return None
     helper = _state["helper"]
-    return helper if helper is not None and helper.ready else None
+    if helper is None:
+        return None
+    if helper.proc.poll() is not None:  # it exited (a failed start, or killed between jobs)
+        warnings.warn(f"zoo: the helper process exited with code {helper.proc.returncode}; continuing without it",
+                      RuntimeWarning, stacklevel=3)
+        _drop_helper()
+        return None
+    return helper if helper.ready else None
 
 
 def empty(shape, dtype):

@@ -83,7 +83,7 @@ class Helper:
 
     @property
     def ready(self):
-        return bool(self.ctl[READY]) and self.proc.poll() is None
+        return bool(self.ctl[READY])
 
     def post(self, fn, cut, n, args):
         """Hand ``fn(cut, n, *args)`` to the helper. False (nothing posted) when an argument cannot travel (a large

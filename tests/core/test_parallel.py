@@ -114,6 +114,16 @@ def test_helper_death_mid_job_finishes_here_and_turns_off(helper):
     np.testing.assert_array_equal(out, 1.0 + np.arange(10))
 
 
+def test_helper_killed_between_jobs_warns_once_and_turns_off(helper):
+    helper.proc.kill()
+    helper.proc.wait()
+    out = parallel.empty((10,), np.float32)
+    with pytest.warns(RuntimeWarning, match="exited with code"):
+        parallel.split(fill_range, 10, out, 0.0)
+    assert not parallel.is_enabled()
+    np.testing.assert_array_equal(out, np.arange(10))
+
+
 def test_forked_child_keeps_a_private_copy(helper):
     a = parallel.empty((1000,), np.float64)
     a[:] = 1.0
