@@ -55,6 +55,7 @@ def disable():
 
 
 def is_enabled():
+    """Whether the helper is on (the first call reads ``ZOO_HELPER_PROCESS``)."""
     if _state["on"] is None:
         _state["on"] = False
         if os.environ.get("ZOO_HELPER_PROCESS") == "1":
@@ -67,14 +68,13 @@ def _helper():
     if not is_enabled():
         return None
     helper = _state["helper"]
-    if helper is None:
-        return None
-    if helper.proc.poll() is not None:  # it exited (a failed start, or killed between jobs)
+    if helper is None or helper.ready:  # a helper that dies once ready is noticed by Helper.wait
+        return helper
+    if helper.proc.poll() is not None:  # it exited before it took a job (a failed start)
         warnings.warn(f"zoo: the helper process exited with code {helper.proc.returncode}; continuing without it",
                       RuntimeWarning, stacklevel=3)
         _drop_helper()
-        return None
-    return helper if helper.ready else None
+    return None
 
 
 def empty(shape, dtype):

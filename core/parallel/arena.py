@@ -26,18 +26,25 @@ def _round(nbytes):
 
 
 class Arena:
-    """``nbytes`` of shared memory (reserved, not touched: pages cost memory only once written)."""
+    """``nbytes`` of shared memory (reserved, not touched: pages cost memory only once written). With ``fd``, the
+    helper's side: that arena's file, mapped again (it only reads and writes views; it allocates nothing)."""
 
-    def __init__(self, nbytes):
-        if not hasattr(os, "memfd_create"):
-            raise OSError("shared-memory arena: os.memfd_create is not available on this platform")
+    def __init__(self, nbytes, fd=None):
         self.nbytes = int(nbytes)
-        self.fd = os.memfd_create("zoo-arena", os.MFD_CLOEXEC)
+        if fd is None:
+            if not hasattr(os, "memfd_create"):
+                raise OSError("shared-memory arena: os.memfd_create is not available on this platform")
+            fd = os.memfd_create("zoo-arena", os.MFD_CLOEXEC)
+            try:
+                os.ftruncate(fd, self.nbytes)
+            except OSError:
+                os.close(fd)
+                raise
+        self.fd = fd
         try:
-            os.ftruncate(self.fd, self.nbytes)
-            self.map = mmap.mmap(self.fd, self.nbytes)
+            self.map = mmap.mmap(fd, self.nbytes)
         except OSError:
-            os.close(self.fd)
+            os.close(fd)
             raise
         self._anchor = ctypes.c_char.from_buffer(self.map)  # keeps the mapping's address readable
         self.base = ctypes.addressof(self._anchor)
@@ -103,11 +110,6 @@ class Arena:
         self._free = {}
         for offset, size in merged:
             self._free.setdefault(size, []).append(offset)
-
-    @property
-    def used(self):
-        """Bytes from the arena's start to the top: everything a fork has to copy."""
-        return self._top
 
     # ------------------------------------------------------------------------------------------------------
     # arrays

@@ -27,9 +27,11 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 SEQ, ACK, DONE, SLEEPING, FAILED, LENGTH, READY, STOP, ERROR_LENGTH = range(9)
 DESC_AT = 64  # byte offset of the job description in the control block
-ERROR_AT = 32 << 10  # byte offset of a failed job's traceback (its length in slot LENGTH)
+ERROR_AT = 32 << 10  # byte offset of a failed job's traceback (its length in slot ERROR_LENGTH)
 SPIN_SECONDS = 0.05  # how long the helper spins for the next job before it sleeps
 _SMALL_BYTES = 1 << 16  # arrays outside the arena up to this size travel by value (read-only inputs)
 _REWAKE_SECONDS = 0.002  # a job not started after this long: wake the helper again
@@ -42,7 +44,6 @@ class HelperDied(RuntimeError):
 
 def describe(arena, args):
     """The arguments as the helper rebuilds them: ("a", offset, shape, strides, dtype) for arena arrays."""
-    import numpy as np
     out = []
     for a in args:
         if type(a) is np.ndarray:

@@ -4,7 +4,6 @@ It maps the arena from the inherited file descriptor, then takes jobs until aske
 gone: spinning on the control block while jobs come, sleeping on the wake pipe after ``SPIN_SECONDS`` without one.
 """
 import importlib
-import mmap
 import os
 import pickle
 import select
@@ -12,22 +11,9 @@ import sys
 import time
 import traceback
 
-import numpy as np
-
-from .arena import CONTROL_BYTES
+from .arena import CONTROL_BYTES, Arena
 from .helper import (ACK, DESC_AT, DONE, ERROR_AT, ERROR_LENGTH, FAILED, LENGTH, READY, SEQ, SLEEPING, SPIN_SECONDS,
                      STOP, rebuild)
-
-
-class _MappedArena:
-    """The helper's side of the arena: the same file, mapped; views built from offsets."""
-
-    def __init__(self, fd, nbytes):
-        self.map = mmap.mmap(fd, nbytes)
-        self.control = np.ndarray(CONTROL_BYTES // 8, np.int64, buffer=self.map)
-
-    def view(self, offset, shape, strides, dtype):
-        return np.ndarray(shape, dtype, buffer=self.map, offset=offset, strides=strides)
 
 
 def _function(cache, module, qualname):
@@ -67,7 +53,7 @@ def _wait_for_job(ctl, seen, wake, parent):
 
 def main(argv):
     fd, nbytes, wake, parent = (int(a) for a in argv)
-    arena = _MappedArena(fd, nbytes)
+    arena = Arena(nbytes, fd)
     ctl = arena.control
     functions = {}
     seen = int(ctl[SEQ])

@@ -124,6 +124,25 @@ def test_helper_killed_between_jobs_warns_once_and_turns_off(helper):
     np.testing.assert_array_equal(out, np.arange(10))
 
 
+def test_helper_that_fails_to_start_warns_and_turns_off(monkeypatch):
+    popen = subprocess.Popen
+
+    def failing_start(args, **kwargs):
+        return popen([sys.executable, "-c", "raise SystemExit(3)"], **kwargs)
+
+    monkeypatch.setattr(parallel.helper.subprocess, "Popen", failing_start)
+    parallel.enable()
+    try:
+        parallel._state["helper"].proc.wait()
+        out = parallel.empty((10,), np.float32)
+        with pytest.warns(RuntimeWarning, match="exited with code 3"):
+            parallel.split(fill_range, 10, out, 0.0)
+        assert not parallel.is_enabled()
+        np.testing.assert_array_equal(out, np.arange(10))
+    finally:
+        parallel.disable()
+
+
 def test_forked_child_keeps_a_private_copy(helper):
     a = parallel.empty((1000,), np.float64)
     a[:] = 1.0
