@@ -1,6 +1,7 @@
 """Reverse-mode traversal: run each node's backward once all gradients flowing into it are summed."""
 import numpy as np
 
+from .. import parallel
 from .function import refresh_view
 from .grad_mode import _mode
 
@@ -149,7 +150,7 @@ def _add_owned(table, owned, key, g, fresh):
     elif key in owned and prev.shape == g.shape and prev.dtype == g.dtype and type(prev) is type(g):
         prev += g
     else:
-        s = table[key] = prev + g
+        s = table[key] = parallel.add(prev, g)
         if not isinstance(s, _generic):
             owned.add(key)
 

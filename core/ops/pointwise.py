@@ -4,10 +4,12 @@ import math
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function, same_gpu
 from ..device import array_module
 from ..tensor import Tensor
 from ._util import float_result, result_dtype, unbroadcast
+from .blockwise import blockwise
 
 # ----------------------------------------------------------------------------------------------------------------
 # Binary arithmetic. Inputs are cast to the promoted dtype in forward; gradients go back in each input's dtype.
@@ -58,7 +60,7 @@ def _wrapped(s, dt):
 class Add(_Binary):
     def forward(self, a, b):
         a, b = self.cast(a, b)
-        return a + b
+        return parallel.add(a, b)
 
     def backward(self, g):
         return self.grads(g, g)
@@ -417,15 +419,30 @@ arctan, arcsin, arccos = atan, asin, acos
 
 
 class Relu(Function):
-    """max(x, 0). Backward reads only the output (y > 0 exactly where x > 0), so the input can be freed."""
+    """max(x, 0). Backward reads only the output (y > 0 exactly where x > 0), so the input can be freed. With
+    the helper process on, half of each pass runs there (``blockwise``)."""
 
     def forward(self, x):
-        self.out = out = array_module(x).maximum(x, 0)
+        if type(x) is np.ndarray and parallel.is_enabled():
+            out = blockwise(_relu, x, into=True)
+        else:
+            out = array_module(x).maximum(x, 0)
+        self.out = out
         self.retain_output()
         return out
 
     def backward(self, g):
+        if type(g) is np.ndarray and g.shape == self.out.shape and parallel.is_enabled():
+            return blockwise(_relu_grad, g, self.out, into=True)
         return g * (self.out > 0)
+
+
+def _relu(xp, x, out):
+    xp.maximum(x, 0, out=out)
+
+
+def _relu_grad(xp, g, y, out):
+    xp.multiply(g, y > 0, out=out)
 
 
 def relu(input):

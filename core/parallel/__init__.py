@@ -2,8 +2,8 @@
 
     zoo.core.parallel.enable()        # or ZOO_HELPER_PROCESS=1 in the environment
 
-Ops that can split their work (linear layers, GELU) then give half of it to the helper process; BLAS runs on one
-thread in each process. ``helper.py`` says why a process and not threads; ``arena.py`` how the arrays are shared.
+Ops that can split their work then give half of it to the helper process: linear layers, convolutions (half of
+their chunks of samples), batch norm, GELU, relu and residual adds; BLAS runs on one thread in each process. ``helper.py`` says why a process and not threads; ``arena.py`` how the arrays are shared.
 When the helper is off, not ready yet, busy with another thread's job or gone, ``split`` runs the whole job here.
 """
 import atexit
@@ -16,11 +16,12 @@ import numpy as np
 from .arena import Arena
 from .helper import Helper, HelperDied
 
-__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "shared", "split", "matmul"]
+__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "shared", "add", "split", "matmul"]
 
 ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
 _state = {"on": None, "arena": None, "helper": None, "blas": None, "jobs": 0}
 _SPLIT_MACS = 1 << 20  # smaller products run here alone: the hand-off (about 10 µs) would eat the gain
+_SPLIT_ELEMENTS = 1 << 18  # the same for elementwise passes (bound by memory: two cores gain about 1.4x)
 _lock = threading.Lock()  # one job on the helper at a time; other threads compute alone meanwhile
 
 
@@ -104,33 +105,45 @@ def shared(a):
     return a
 
 
+def add(a, b):
+    """``a + b``; for two NumPy arrays of one shape and dtype while the helper is on, written into the arena (a
+    residual sum, a gradient summed over two uses: the next op can split its work without copying it in)."""
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype
+            and is_enabled()):
+        out = empty(a.shape, a.dtype)
+        if out.size >= _SPLIT_ELEMENTS and a.flags.c_contiguous and b.flags.c_contiguous:
+            split(_add_range, out.size, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+            return out
+        return np.add(a, b, out=out)
+    return a + b
+
+
 def split(fn, n, *args, cut=None):
     """``fn(0, n, *args)``, as ``fn(0, cut)`` here and ``fn(cut, n)`` on the helper (``cut`` defaults to n // 2).
-    True when it ran as those two ranges, False when as one (``fn(0, n)`` here).
+    Returns what they return: ``[fn(0, cut), fn(cut, n)]`` when it ran as those two ranges, ``[fn(0, n)]`` when as
+    one, here.
 
     ``fn`` is a module-level function that writes disjoint parts of its outputs for disjoint ranges and never
-    reads what another range writes. Large arrays in ``args`` must lie in the arena (``empty``, ``shared``);
-    otherwise the whole job runs here."""
+    reads what another range writes; what it returns travels back pickled (at most a few MiB). Large arrays in
+    ``args`` must lie in the arena (``empty``, ``shared``); otherwise the whole job runs here."""
     helper = _helper()
     if helper is None or n < 2 or not _lock.acquire(blocking=False):
-        fn(0, n, *args)
-        return False
+        return [fn(0, n, *args)]
     try:
         cut = n // 2 if cut is None else cut
         if not helper.post(fn, cut, n, args):
-            fn(0, n, *args)
-            return False
+            return [fn(0, n, *args)]
         try:
-            fn(0, cut, *args)
+            first = fn(0, cut, *args)
         finally:
             try:
-                helper.wait()
+                second = helper.wait()
                 _state["jobs"] += 1
             except HelperDied as e:
                 warnings.warn(f"zoo: {e}; continuing without it", RuntimeWarning, stacklevel=2)
                 _drop_helper()
-                fn(cut, n, *args)
-        return True
+                second = fn(cut, n, *args)
+        return [first, second]
     finally:
         _lock.release()
 
@@ -147,9 +160,13 @@ def matmul(a, b, batched=False):
         split(_matmul_rows, a.shape[0], shared(a), shared(b), out)
     else:  # a short product with a long reduction (a weight gradient): each half sums half of it
         partial = empty(out.shape, out.dtype)
-        if split(_matmul_reduction, a.shape[1], shared(a), shared(b), out, partial):
+        if len(split(_matmul_reduction, a.shape[1], shared(a), shared(b), out, partial)) == 2:
             out += partial
     return out
+
+
+def _add_range(start, stop, a, b, out):
+    np.add(a[start:stop], b[start:stop], out=out[start:stop])
 
 
 def _matmul_rows(start, stop, a, b, out):

@@ -1,6 +1,6 @@
 """A shared-memory arena: NumPy arrays that the helper process reads and writes in place.
 
-One anonymous shared file (``memfd``), mapped by this process and by the helper. Its first page is the control
+One anonymous shared file (``memfd``), mapped by this process and by the helper. Its first 4 MiB are the control
 block the two processes talk through; the rest holds arrays. A block is taken from a free list of its exact size
 (a training step allocates the same shapes every step) or from the top, and goes back to its free list when the
 last NumPy view of it dies. When the top is reached, free neighbours are merged once and the request retried;
@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-CONTROL_BYTES = 1 << 16  # the control block: counters and the pickled job description
+CONTROL_BYTES = 4 << 20  # the control block: counters, the pickled job description and its result
 _ALIGN = 256  # block alignment: cache lines and SIMD loads never straddle two blocks
 
 

@@ -8,9 +8,10 @@ reaches it in about a microsecond (as PyTorch's OpenMP threads spin between para
 
 A job is ``fn(start, stop, *args)`` on a range: this process runs ``[0, cut)``, the helper ``[cut, n)``. ``fn`` is
 a module-level function (the helper imports it by name); array arguments are views of the arena (the helper
-rebuilds them from offset, shape, strides and dtype) or small read-only arrays sent by value.
+rebuilds them from offset, shape, strides and dtype) or small read-only arrays sent by value. What ``fn`` returns
+(partial sums, a weight gradient's share) comes back pickled.
 
-Control block (int64 slots of the arena's first page), written by one side each:
+Control block (int64 slots at the start of the arena), written by one side each:
     SEQ       this process: number of the last job posted
     ACK       helper: number of the last job it started
     DONE      helper: number of the last job it finished
@@ -19,7 +20,7 @@ Control block (int64 slots of the arena's first page), written by one side each:
     LENGTH    this process: bytes of the pickled job description at DESC_AT
     READY     helper: 1 once it runs its loop
     STOP      this process: 1 asks the helper to exit
-    ERROR_LENGTH  helper: bytes of the failed job's traceback at ERROR_AT
+    OUT_LENGTH    helper: bytes at OUT_AT of the finished job's pickled result (0: None) or of its traceback
 """
 import os
 import pickle
@@ -29,9 +30,9 @@ import time
 
 import numpy as np
 
-SEQ, ACK, DONE, SLEEPING, FAILED, LENGTH, READY, STOP, ERROR_LENGTH = range(9)
+SEQ, ACK, DONE, SLEEPING, FAILED, LENGTH, READY, STOP, OUT_LENGTH = range(9)
 DESC_AT = 64  # byte offset of the job description in the control block
-ERROR_AT = 32 << 10  # byte offset of a failed job's traceback (its length in slot ERROR_LENGTH)
+OUT_AT = 256 << 10  # byte offset of the job's result, or of its traceback when it failed (length: OUT_LENGTH)
 SPIN_SECONDS = 0.05  # how long the helper spins for the next job before it sleeps
 _SMALL_BYTES = 1 << 16  # arrays outside the arena up to this size travel by value (read-only inputs)
 _REWAKE_SECONDS = 0.002  # a job not started after this long: wake the helper again
@@ -93,7 +94,7 @@ class Helper:
             desc = pickle.dumps((fn.__module__, fn.__qualname__, cut, n, describe(self.arena, args)), protocol=5)
         except (ValueError, TypeError, AttributeError, pickle.PicklingError):  # an argument that cannot travel
             return False
-        if DESC_AT + len(desc) > ERROR_AT:
+        if DESC_AT + len(desc) > OUT_AT:
             return False
         self.arena.map[DESC_AT:DESC_AT + len(desc)] = desc
         self.ctl[LENGTH] = len(desc)
@@ -104,7 +105,8 @@ class Helper:
         return True
 
     def wait(self):
-        """Until the helper finished the last job; its exception as RuntimeError, HelperDied if it exited."""
+        """Until the helper finished the last job: its result; its exception as RuntimeError, HelperDied if it
+        exited."""
         ctl, seq = self.ctl, self.seq
         spins, start = 0, None
         while ctl[DONE] != seq:
@@ -120,10 +122,11 @@ class Helper:
                 last_poll = now
                 if self.proc.poll() is not None:
                     raise HelperDied(f"the helper process exited with code {self.proc.returncode}")
+        n = int(ctl[OUT_LENGTH])
         if ctl[FAILED]:
-            n = int(ctl[ERROR_LENGTH])
-            message = bytes(self.arena.map[ERROR_AT:ERROR_AT + n]).decode("utf-8", "replace")
+            message = bytes(self.arena.map[OUT_AT:OUT_AT + n]).decode("utf-8", "replace")
             raise RuntimeError(f"a job on the helper process failed:\n{message}")
+        return pickle.loads(self.arena.map[OUT_AT:OUT_AT + n]) if n else None
 
     def _wake_up(self):
         try:

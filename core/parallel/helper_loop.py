@@ -12,8 +12,8 @@ import time
 import traceback
 
 from .arena import CONTROL_BYTES, Arena
-from .helper import (ACK, DESC_AT, DONE, ERROR_AT, ERROR_LENGTH, FAILED, LENGTH, READY, SEQ, SLEEPING, SPIN_SECONDS,
-                     STOP, rebuild)
+from .helper import (ACK, DESC_AT, DONE, FAILED, LENGTH, OUT_AT, OUT_LENGTH, READY, SEQ, SLEEPING, SPIN_SECONDS, STOP,
+                     rebuild)
 
 
 def _function(cache, module, qualname):
@@ -63,12 +63,18 @@ def main(argv):
         ctl[ACK] = seen
         try:
             module, qualname, start, stop, described = pickle.loads(arena.map[DESC_AT:DESC_AT + int(ctl[LENGTH])])
-            _function(functions, module, qualname)(start, stop, *rebuild(arena, described))
+            result = _function(functions, module, qualname)(start, stop, *rebuild(arena, described))
+            out = b"" if result is None else pickle.dumps(result, protocol=5)
+            if OUT_AT + len(out) > CONTROL_BYTES:
+                raise ValueError(f"the job's result takes {len(out)} bytes pickled; at most "
+                                 f"{CONTROL_BYTES - OUT_AT} fit in the control block")
+            arena.map[OUT_AT:OUT_AT + len(out)] = out
+            ctl[OUT_LENGTH] = len(out)
             ctl[FAILED] = 0
         except BaseException:  # reported to the caller, which raises it; the helper takes the next job
-            message = traceback.format_exc().encode("utf-8")[:CONTROL_BYTES - ERROR_AT]
-            arena.map[ERROR_AT:ERROR_AT + len(message)] = message
-            ctl[ERROR_LENGTH] = len(message)
+            message = traceback.format_exc().encode("utf-8")[:CONTROL_BYTES - OUT_AT]
+            arena.map[OUT_AT:OUT_AT + len(message)] = message
+            ctl[OUT_LENGTH] = len(message)
             ctl[FAILED] = 1
         ctl[DONE] = seen
 

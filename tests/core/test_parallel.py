@@ -35,6 +35,14 @@ def slow_in_helper(start, stop, out):
     out[start:stop] = 7
 
 
+def range_sum(start, stop, scale):
+    return scale * np.arange(start, stop).sum(), (start, stop)
+
+
+def too_large_result(start, stop):
+    return np.zeros(8 << 20, np.uint8)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -67,6 +75,20 @@ def test_split_runs_halves_on_both_processes(helper):
     parallel.split(fill_range, 1000, out, 5.0)
     assert _jobs() == before + 1
     np.testing.assert_array_equal(out, 5.0 + np.arange(1000))
+
+
+def test_split_returns_what_both_ranges_return(helper):
+    before = _jobs()
+    assert parallel.split(range_sum, 100, 2.0) == [(2.0 * sum(range(50)), (0, 50)), (2.0 * sum(range(50, 100)), (50, 100))]
+    assert _jobs() == before + 1
+    parallel.disable()
+    assert parallel.split(range_sum, 100, 2.0) == [(2.0 * sum(range(100)), (0, 100))]
+
+
+def test_result_too_large_for_the_control_block_raises(helper):
+    with pytest.raises(RuntimeError, match="fit in the control block"):
+        parallel.split(too_large_result, 2)
+    assert parallel.split(range_sum, 4, 1.0)[1] == (5.0, (2, 4))  # the helper goes on
 
 
 def test_split_with_array_outside_arena_runs_here(helper):
@@ -234,5 +256,59 @@ def test_ops_on_helper_match_ops_without(helper):
     assert _jobs() - before >= 6  # two linears forward and backward (input and weight gradients), GELU
     parallel.disable()
     without = _mlp_step(x)
+    for got, want in zip(with_helper, without):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+class _ConvNet(zoo.nn.Module):
+    """Every CPU convolution kernel that run_chunks splits, batch norm, relu and residual adds."""
+
+    def __init__(self):
+        super().__init__()
+        nn = zoo.nn
+        self.stem = nn.Conv2d(3, 16, 3, padding=1, bias=False)  # 3 input channels: columns on the grid
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv = nn.Conv2d(16, 16, 3, padding=1, bias=False)  # per-tap GEMMs, forward and both gradients
+        self.bn2 = nn.BatchNorm2d(16)
+        self.expand = nn.Conv2d(16, 32, 1)  # 1x1 with its bias as a weight column: per-sample GEMMs
+        self.down = nn.Conv2d(32, 32, 3, stride=2, padding=1, bias=False)  # strided: exact columns
+        self.shortcut = nn.Conv2d(32, 32, 1, stride=2, bias=False)
+        self.head = nn.Conv2d(32, 4, 3, stride=2, padding=1)  # 4 channels: its input gradient on columns
+
+    def forward(self, x):
+        F = zoo.nn.functional
+        y = F.relu(self.bn1(self.stem(x)))
+        y = F.relu(self.bn2(self.conv(y)) + y)
+        y = self.expand(y)
+        return self.head(F.relu(self.down(y) + self.shortcut(y)))
+
+
+def _conv_step(x_np, seed=0):
+    zoo.manual_seed(seed)
+    model = _ConvNet()
+    x = zoo.tensor(x_np, requires_grad=True)
+    model(x).square().sum().backward()
+    return [x.grad.numpy()] + [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_conv_batch_norm_relu_on_helper_match_without(helper, monkeypatch):
+    posted = set()
+    post = helper.post
+
+    def recording_post(fn, cut, n, args):
+        ok = post(fn, cut, n, args)
+        if ok:
+            posted.add(args[0].__name__ if fn.__name__ in ("_chunk_list", "_run_blocks") else fn.__name__)
+        return ok
+
+    monkeypatch.setattr(helper, "post", recording_post)
+    x = np.random.default_rng(0).standard_normal((16, 3, 32, 32)).astype(np.float32)
+    with_helper = _conv_step(x)
+    assert posted >= {"_grid_cols_chunk", "_taps_chunk", "_per_sample_chunk", "_window_cols_chunk",
+                      "_taps_input_grad_chunk", "_cols_input_grad_chunk", "_taps_weight_grad_chunk",
+                      "_exact_weight_grad_chunk", "_pointwise_weight_grad_chunk", "_bn_stats", "_bn_normalise",
+                      "_bn_sums", "_bn_input_grad", "_relu", "_relu_grad", "_add_range"}
+    parallel.disable()
+    without = _conv_step(x)
     for got, want in zip(with_helper, without):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ... import _blas
+from ... import parallel as helper_process
 from ...autograd.function import Function
 from ...device import array_module
 from ...ops import blockwise
@@ -191,7 +192,8 @@ def _batched_conv_weight_grad(x, gy, geo, groups, w_shape):
 # channel-first and padded, (C, n * prod(padded)), so that ONE GEMM serves the whole chunk (columns indexed by
 # sample and position) instead of one small GEMM per sample. The chunks run on zoo's worker threads, each with a
 # single-threaded BLAS: many small multi-threaded GEMMs spend more time synchronising than computing, and the
-# copies around the GEMMs then run in parallel too.
+# copies around the GEMMs then run in parallel too. With zoo's helper process on, half of the chunks run there
+# instead: each chunk is a module-level kernel, with its arrays (input, weight, output) in the shared arena.
 # ----------------------------------------------------------------------------------------------------------------
 
 _CHUNK_BYTES = 3 << 20  # columns per chunk: cache-sized, yet wide enough for an efficient GEMM
@@ -220,37 +222,50 @@ def _blas_controller():
     return _blas_ctl[0]
 
 
-def run_chunks(n, sample_bytes, fn, chunk_bytes=None, blas=True, parallel=True):
-    """``[fn(a, b) for each chunk [a, b) of range(n)]`` with chunks of at most about ``chunk_bytes`` (default
-    ``_CHUNK_BYTES``; ``sample_bytes`` per sample), in chunk order. With ``parallel``, several chunks run on the
-    blockwise threads (with ``blas``, BLAS is made single-threaded meanwhile), as many chunks per thread. Shared
-    with normalization.py."""
+def run_chunks(n, sample_bytes, fn, *args, chunk_bytes=None, blas=True, parallel=True):
+    """``[fn(a, b, *args) for each chunk [a, b) of range(n)]`` with chunks of at most about ``chunk_bytes``
+    (default ``_CHUNK_BYTES``; ``sample_bytes`` per sample), in chunk order. With ``parallel``, several chunks run
+    on the blockwise threads (with ``blas``, BLAS is made single-threaded meanwhile), as many chunks per thread;
+    while the helper process is on, the later half of the chunks runs there instead (for a module-level ``fn``
+    whose large arrays lie in the arena; otherwise all here). Shared with normalization.py."""
+    if n > 1 and parallel and helper_process.is_enabled():
+        bounds = _chunk_bounds(n, sample_bytes, chunk_bytes, 2)
+        return [r for part in helper_process.split(_chunk_list, len(bounds), fn, bounds, *args) for r in part]
     pool = blockwise._executor() if n > 1 and parallel else None
     if threading.current_thread().name.startswith("zoo-blockwise"):
         pool = None
-    threads = blockwise._pool[1] if pool else 1
-    chunks = -(-n * sample_bytes // (chunk_bytes or _CHUNK_BYTES))
-    chunks = min(n, max(1, -(-chunks // threads) * threads))
-    bounds = [(n * i // chunks, n * (i + 1) // chunks) for i in range(chunks)]
-    if not pool or chunks == 1:
-        return [fn(a, b) for a, b in bounds]
+    bounds = _chunk_bounds(n, sample_bytes, chunk_bytes, blockwise._pool[1] if pool else 1)
+    if not pool or len(bounds) == 1:
+        return [fn(a, b, *args) for a, b in bounds]
     results = [None] * len(bounds)
     order = itertools.count()
 
     def work():
         i = next(order)
         while i < len(bounds):
-            results[i] = fn(*bounds[i])
+            results[i] = fn(*bounds[i], *args)
             i = next(order)
 
     with _blas_controller().limit(limits=1) if blas else contextlib.nullcontext():
-        futures = [pool.submit(work) for _ in range(min(threads, chunks) - 1)]
+        futures = [pool.submit(work) for _ in range(min(blockwise._pool[1], len(bounds)) - 1)]
         try:
             work()
         finally:
             for f in futures:
                 f.result()
     return results
+
+
+def _chunk_bounds(n, sample_bytes, chunk_bytes, workers):
+    """Chunks [a, b) of range(n) of at most about ``chunk_bytes``, as many per worker."""
+    chunks = -(-n * sample_bytes // (chunk_bytes or _CHUNK_BYTES))
+    chunks = min(n, max(1, -(-chunks // workers) * workers))
+    return [(n * i // chunks, n * (i + 1) // chunks) for i in range(chunks)]
+
+
+def _chunk_list(first, last, fn, bounds, *args):
+    """Chunks ``first`` to ``last - 1`` of ``bounds``: run_chunks' share of one process."""
+    return [fn(a, b, *args) for a, b in bounds[first:last]]
 
 
 def _pack(x, lo, hi):
@@ -310,19 +325,23 @@ def _per_sample_gemm(a, x3, out3, bias=None):
     N, C, L = x3.shape
     augment = bias is not None and _bias_as_weight(C, a.shape[0], N * L)
     if augment:
-        a = np.concatenate([a, bias[:, None].astype(a.dtype)], axis=1)
+        a, bias = np.concatenate([a, bias[:, None].astype(a.dtype)], axis=1), None
+    run_chunks(N, a.shape[0] * L * out3.itemsize, _per_sample_chunk, helper_process.shared(a),
+               helper_process.shared(x3), out3, bias)
 
-    def chunk(lo, hi):
-        if augment:
-            xa = np.empty((hi - lo, C + 1, L), x3.dtype)
-            xa[:, :C] = x3[lo:hi]
-            xa[:, C] = 1
-            np.matmul(a, xa, out=out3[lo:hi])
-            return
-        np.matmul(a, x3[lo:hi], out=out3[lo:hi])
-        if bias is not None:
-            out3[lo:hi] += bias[:, None]
-    run_chunks(N, a.shape[0] * L * out3.itemsize, chunk)
+
+def _per_sample_chunk(lo, hi, a, x3, out3, bias):
+    """Samples [lo, hi) of ``_per_sample_gemm``; ``a`` with one more column than x3 has rows: the bias column."""
+    C = x3.shape[1]
+    if a.shape[1] > C:
+        xa = np.empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
+        xa[:, :C] = x3[lo:hi]
+        xa[:, C] = 1
+        np.matmul(a, xa, out=out3[lo:hi])
+        return
+    np.matmul(a, x3[lo:hi], out=out3[lo:hi])
+    if bias is not None:
+        out3[lo:hi] += bias[:, None]
 
 
 def channels_last(a):
@@ -372,7 +391,7 @@ def _cpu_conv(x, w, geo, bias=None):
     if _pointwise(geo) and x.dtype == w.dtype:
         if any(s != 1 for s in geo.stride):
             x = x[(_ALL, _ALL) + tuple(slice(None, None, s) for s in geo.stride)]
-        y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
+        y = helper_process.empty((N, Co) + tuple(geo.out_size), x.dtype)
         _per_sample_gemm(w.reshape(Co, C), x.reshape(N, C, -1), y.reshape(N, Co, -1), bias)
         return y
     out, P = tuple(geo.out_size), geo.padded()
@@ -380,21 +399,27 @@ def _cpu_conv(x, w, geo, bias=None):
     if unit and _tap_gemms_pay(x, w, C, Co, geo, N):
         return _cpu_conv_taps(x, w, geo, bias)
     ph = _phases(geo, shared=True) if unit else None
-    w2 = w.reshape(Co, C * K)
-    y = np.empty((N, Co) + out, np.result_type(x, w))
+    y = helper_process.empty((N, Co) + out, np.result_type(x, w))
+    x, w2 = helper_process.shared(x), helper_process.shared(w.reshape(Co, C * K))
     if ph is not None and ph.size <= _GRID_WASTE * math.prod(out):
-        # columns on the grid: contiguous runs, copied at memory speed; the extra positions are dropped
-        def chunk(a, b):
-            cols = _grid_cols(_input_grids(ph, x[a:b])[:, 0], ph.Q, geo, (b - a) * ph.size)
-            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
-        per_sample = C * K * ph.size
+        run_chunks(N, C * K * ph.size * x.itemsize, _grid_cols_chunk, x, w2, y, geo, bias)
     else:
-        def chunk(a, b):
-            cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
-            y[a:b] = _add_bias(w2 @ cols, bias).reshape((Co, b - a) + out).swapaxes(0, 1)
-        per_sample = C * K * math.prod(out)
-    run_chunks(N, per_sample * x.itemsize, chunk)
+        run_chunks(N, C * K * math.prod(out) * x.itemsize, _window_cols_chunk, x, w2, y, geo, bias)
     return y
+
+
+def _grid_cols_chunk(a, b, x, w2, y, geo, bias):
+    """Samples [a, b) of a stride-1 ``_cpu_conv``: columns on the grid (contiguous runs, copied at memory speed),
+    one GEMM, the extra positions dropped."""
+    ph = _phases(geo, shared=True)
+    cols = _grid_cols(_input_grids(ph, x[a:b])[:, 0], ph.Q, geo, (b - a) * ph.size)
+    y[a:b] = _add_bias(w2 @ cols, bias).reshape((w2.shape[0], b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
+
+
+def _window_cols_chunk(a, b, x, w2, y, geo, bias):
+    """Samples [a, b) of ``_cpu_conv``: exact columns and one GEMM."""
+    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, geo.padded(), geo)
+    y[a:b] = _add_bias(w2 @ cols, bias).reshape((w2.shape[0], b - a) + tuple(geo.out_size)).swapaxes(0, 1)
 
 
 def _tap_gemms_pay(x, w, inner, rows, geo, n):
@@ -475,20 +500,25 @@ def _cpu_conv_taps(x, w, geo, bias=None):
     N, C = x.shape[:2]
     Co, K = w.shape[0], math.prod(geo.k)
     ph = _phases(geo, shared=True)
-    per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0))  # (K, Co, C)
-    y = np.empty((N, Co) + tuple(geo.out_size), x.dtype)
-
-    def chunk(a, b):
-        n, m = b - a, (b - a) * ph.size
-        grids = _input_grids(ph, x[a:b])
-        acc = np.empty((Co, m), x.dtype)
-        if bias is not None:
-            acc[...] = bias.astype(x.dtype, copy=False)[:, None]
-        for t, (i, off) in enumerate(ph.taps):
-            _blas.gemm(per_tap[t], grids[:, i, off:off + m], acc, accumulate=t > 0 or bias is not None)
-        y[a:b] = acc.reshape((Co, n) + ph.Q)[ph.valid].swapaxes(0, 1)
-    run_chunks(N, (C * len(ph.phases) + Co) * ph.size * x.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
+    per_tap = helper_process.empty((K, Co, C), w.dtype)
+    per_tap[...] = np.moveaxis(w.reshape(Co, C, K), 2, 0)
+    y = helper_process.empty((N, Co) + tuple(geo.out_size), x.dtype)
+    run_chunks(N, (C * len(ph.phases) + Co) * ph.size * x.itemsize, _taps_chunk, helper_process.shared(x), per_tap,
+               y, geo, bias, chunk_bytes=_TAP_CHUNK_BYTES)
     return y
+
+
+def _taps_chunk(a, b, x, per_tap, y, geo, bias):
+    """Samples [a, b) of ``_cpu_conv_taps``."""
+    ph = _phases(geo, shared=True)
+    Co, n, m = per_tap.shape[1], b - a, (b - a) * ph.size
+    grids = _input_grids(ph, x[a:b])
+    acc = np.empty((Co, m), x.dtype)
+    if bias is not None:
+        acc[...] = bias.astype(x.dtype, copy=False)[:, None]
+    for t, (i, off) in enumerate(ph.taps):
+        _blas.gemm(per_tap[t], grids[:, i, off:off + m], acc, accumulate=t > 0 or bias is not None)
+    y[a:b] = acc.reshape((Co, n) + ph.Q)[ph.valid].swapaxes(0, 1)
 
 
 def _cpu_conv_taps_input_grad(gy, w, geo):
@@ -498,18 +528,23 @@ def _cpu_conv_taps_input_grad(gy, w, geo):
     N, Co = gy.shape[:2]
     C, K = w.shape[1], math.prod(geo.k)
     ph = _phases(geo, shared=True)
-    per_tap = np.ascontiguousarray(np.moveaxis(w.reshape(Co, C, K), 2, 0).swapaxes(1, 2))  # (K, C, Co)
-    gx = np.empty((N, C) + tuple(geo.in_size), gy.dtype)
-
-    def chunk(a, b):
-        n, m = b - a, (b - a) * ph.size
-        g = _output_grid(ph, gy[a:b])
-        grids = _phase_grids(ph, n, C, gy.dtype)
-        for t, (i, off) in enumerate(ph.taps):
-            _blas.gemm(per_tap[t], g, grids[:, i, off:off + m], accumulate=True)
-        ph.gather(lambda i: _phase_view(grids, i, n, ph), gx[a:b].swapaxes(0, 1))
-    run_chunks(N, (C * len(ph.phases) + Co) * ph.size * gy.itemsize, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
+    per_tap = helper_process.empty((K, C, Co), w.dtype)
+    per_tap[...] = np.moveaxis(w.reshape(Co, C, K), 2, 0).swapaxes(1, 2)
+    gx = helper_process.empty((N, C) + tuple(geo.in_size), gy.dtype)
+    run_chunks(N, (C * len(ph.phases) + Co) * ph.size * gy.itemsize, _taps_input_grad_chunk,
+               helper_process.shared(gy), per_tap, gx, geo, chunk_bytes=_TAP_CHUNK_BYTES)
     return gx
+
+
+def _taps_input_grad_chunk(a, b, gy, per_tap, gx, geo):
+    """Samples [a, b) of ``_cpu_conv_taps_input_grad``."""
+    ph = _phases(geo, shared=True)
+    n, m = b - a, (b - a) * ph.size
+    g = _output_grid(ph, gy[a:b])
+    grids = _phase_grids(ph, n, per_tap.shape[1], gy.dtype)
+    for t, (i, off) in enumerate(ph.taps):
+        _blas.gemm(per_tap[t], g, grids[:, i, off:off + m], accumulate=True)
+    ph.gather(lambda i: _phase_view(grids, i, n, ph), gx[a:b].swapaxes(0, 1))
 
 
 def _add_bias(r, bias):
@@ -528,19 +563,20 @@ def _cpu_conv_input_grad(gy, w, geo):
     C, K = w.shape[1], math.prod(geo.k)
     if _tap_gemms_pay(gy, w, Co, C, geo, N):
         return _cpu_conv_taps_input_grad(gy, w, geo)
-    out, P = tuple(geo.out_size), geo.padded()
-    w2t = w.reshape(Co, C * K).T
-    gx = np.empty((N, C) + tuple(geo.in_size), np.result_type(gy, w))
-
-    def chunk(a, b):
-        n = b - a
-        cols = (w2t @ gy[a:b].swapaxes(0, 1).reshape(Co, n * math.prod(out))).reshape((C,) + tuple(geo.k) + (n,) + out)
-        buf = np.zeros((C, n) + P, gx.dtype)
-        for tap in itertools.product(*(range(k) for k in geo.k)):
-            buf[tap_slices(tap, geo.stride, geo.dilation, out)] += cols[(_ALL,) + tap]
-        gx[a:b] = crop(buf, geo.lo, geo.in_size).swapaxes(0, 1)
-    run_chunks(N, C * K * math.prod(out) * gx.itemsize, chunk)
+    gx = helper_process.empty((N, C) + tuple(geo.in_size), np.result_type(gy, w))
+    run_chunks(N, C * K * math.prod(geo.out_size) * gx.itemsize, _cols_input_grad_chunk, helper_process.shared(gy),
+               helper_process.shared(w.reshape(Co, C * K)), gx, geo)
     return gx
+
+
+def _cols_input_grad_chunk(a, b, gy, w2, gx, geo):
+    """Samples [a, b) of a strided ``_cpu_conv_input_grad`` on columns: a GEMM, then a scatter-add of the taps."""
+    n, Co, C, out = b - a, w2.shape[0], gx.shape[1], tuple(geo.out_size)
+    cols = (w2.T @ gy[a:b].swapaxes(0, 1).reshape(Co, n * math.prod(out))).reshape((C,) + tuple(geo.k) + (n,) + out)
+    buf = np.zeros((C, n) + geo.padded(), gx.dtype)
+    for tap in itertools.product(*(range(k) for k in geo.k)):
+        buf[tap_slices(tap, geo.stride, geo.dilation, out)] += cols[(_ALL,) + tap]
+    gx[a:b] = crop(buf, geo.lo, geo.in_size).swapaxes(0, 1)
 
 
 def _cpu_conv_weight_grad(x, gy, geo, w_shape):
@@ -548,54 +584,63 @@ def _cpu_conv_weight_grad(x, gy, geo, w_shape):
     the gradient on that grid (stride 1, no copy), else exact columns times the gradient."""
     N, C = x.shape[:2]
     Co, K, L = gy.shape[1], math.prod(geo.k), math.prod(geo.out_size)
-    P = geo.padded()
     if N == 0:
         return np.zeros(w_shape, np.result_type(x, gy))
+    x, gy = helper_process.shared(x), helper_process.shared(gy)
     if _pointwise(geo) and all(s == 1 for s in geo.stride) and x.dtype == gy.dtype:
-        x3, g3 = x.reshape(N, C, L), gy.reshape(N, Co, L)
-        parts = run_chunks(N, C * L * x.itemsize, lambda a, b: (g3[a:b] @ x3[a:b].swapaxes(1, 2)).sum(0))
+        parts = run_chunks(N, C * L * x.itemsize, _pointwise_weight_grad_chunk, x.reshape(N, C, L),
+                           gy.reshape(N, Co, L))
         total = parts[0]
         for p in parts[1:]:
             total += p
         return total.reshape(w_shape)
-
-    def exact(a, b):
-        cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, P, geo)
-        return cols @ gy[a:b].swapaxes(0, 1).reshape(Co, (b - a) * L).T  # (C*K, Co): the faster GEMM shape
-
     ph = _phases(geo, shared=True) if all(s == 1 for s in geo.stride) else None
     if ph is not None and ph.size <= _WEIGHT_GRID_WASTE * L:
-        item = x.itemsize
-        tap_strides = tuple(g * d * item for g, d in zip(_grid_strides(ph.Q), geo.dilation))
-        grid = ph.size
-        # samples per GEMM: each tap's GEMM small enough for BLAS's small-matrix kernels (no packing)
-        per_gemm = max(1, _SMALL_GEMM // (C * Co * grid))
-
-        def chunk(a, b):
-            # the chunk's input grid and gradient grid in two large copies (few NumPy calls per thread, so
-            # the threads seldom wait for each other's GIL), then small GEMMs over runs of its samples
-            buf, g = _input_grids(ph, x[a:b])[:, 0], _output_grid(ph, gy[a:b])
-            total = None
-            with np.errstate(invalid="ignore"):  # inf * 0 off the grid: detected below
-                for s in range(0, b - a, per_gemm):
-                    j, m = s * grid, (min(s + per_gemm, b - a) - s) * grid
-                    # every tap's (C, m) shifted view of the packed input at once: one stacked GEMM call
-                    taps = as_strided(buf[:, j:], tuple(geo.k) + (C, m), tap_strides + (buf.strides[0], item))
-                    part = np.matmul(taps, g[:, j:j + m].T)  # (*k, C, Co)
-                    total = part if total is None else np.add(total, part, out=total)
-            # positions off the valid grid pair input values with zero gradients: exact unless an input is
-            # inf or nan, which then shows in the result; such a chunk is redone with exact columns
-            if not np.isfinite(total).all():
-                step = max(1, _CHUNK_BYTES // (C * K * L * x.itemsize))
-                return sum(exact(s, min(s + step, b)) for s in range(a, b, step))
-            return np.moveaxis(total.reshape(K, C, Co), 0, 1).reshape(C * K, Co)
-        parts = run_chunks(N, (C + Co) * grid * item, chunk, chunk_bytes=_TAP_CHUNK_BYTES)
+        parts = run_chunks(N, (C + Co) * ph.size * x.itemsize, _taps_weight_grad_chunk, x, gy, geo,
+                           chunk_bytes=_TAP_CHUNK_BYTES)
     else:
-        parts = run_chunks(N, C * K * L * x.itemsize, exact)
+        parts = run_chunks(N, C * K * L * x.itemsize, _exact_weight_grad_chunk, x, gy, geo)
     total = parts[0]
     for p in parts[1:]:
         total += p
     return np.ascontiguousarray(total.T).reshape(w_shape)
+
+
+def _pointwise_weight_grad_chunk(a, b, x3, g3):
+    """Samples [a, b) of a 1x1 stride-1 convolution's weight gradient, (Co, C)."""
+    return (g3[a:b] @ x3[a:b].swapaxes(1, 2)).sum(0)
+
+
+def _exact_weight_grad_chunk(a, b, x, gy, geo):
+    """Samples [a, b) of the weight gradient on exact columns, (C*K, Co): the faster GEMM shape."""
+    Co = gy.shape[1]
+    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, geo.padded(), geo)
+    return cols @ gy[a:b].swapaxes(0, 1).reshape(Co, (b - a) * math.prod(geo.out_size)).T
+
+
+def _taps_weight_grad_chunk(a, b, x, gy, geo):
+    """Samples [a, b) of a stride-1 weight gradient, (C*K, Co): the chunk's input grid and gradient grid in two
+    large copies (few NumPy calls per thread, so threads seldom wait for each other's GIL), then per-tap GEMMs
+    over runs of its samples, each small enough for BLAS's small-matrix kernels (no packing)."""
+    ph = _phases(geo, shared=True)
+    C, Co, K, item, grid = x.shape[1], gy.shape[1], math.prod(geo.k), x.itemsize, ph.size
+    tap_strides = tuple(g * d * item for g, d in zip(_grid_strides(ph.Q), geo.dilation))
+    per_gemm = max(1, _SMALL_GEMM // (C * Co * grid))  # samples per GEMM
+    buf, g = _input_grids(ph, x[a:b])[:, 0], _output_grid(ph, gy[a:b])
+    total = None
+    with np.errstate(invalid="ignore"):  # inf * 0 off the grid: detected below
+        for s in range(0, b - a, per_gemm):
+            j, m = s * grid, (min(s + per_gemm, b - a) - s) * grid
+            # every tap's (C, m) shifted view of the packed input at once: one stacked GEMM call
+            taps = as_strided(buf[:, j:], tuple(geo.k) + (C, m), tap_strides + (buf.strides[0], item))
+            part = np.matmul(taps, g[:, j:j + m].T)  # (*k, C, Co)
+            total = part if total is None else np.add(total, part, out=total)
+    # positions off the valid grid pair input values with zero gradients: exact unless an input is inf or nan,
+    # which then shows in the result; such a chunk is redone with exact columns
+    if not np.isfinite(total).all():
+        step = max(1, _CHUNK_BYTES // (C * K * math.prod(geo.out_size) * item))
+        return sum(_exact_weight_grad_chunk(s, min(s + step, b), x, gy, geo) for s in range(a, b, step))
+    return np.moveaxis(total.reshape(K, C, Co), 0, 1).reshape(C * K, Co)
 
 
 # ----------------------------------------------------------------------------------------------------------------

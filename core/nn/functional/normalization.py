@@ -27,6 +27,7 @@ _BN_CHUNK_BYTES = 1 << 19  # input bytes per batch-norm chunk: its temporaries s
 # Inputs smaller than this run their chunks on one thread: each chunk's NumPy calls are so short that two threads
 # mostly pass the GIL back and forth (measured: (64, 32, 16, 16) 1.7 ms on one thread, 2.0 ms on two).
 _BN_PARALLEL_BYTES = 4 << 20
+_BN_HELPER_BYTES = 1 << 20  # the same for the helper process, whose hand-off takes no GIL (about 30 µs)
 _BN_ROW_PLANE = 4096  # planes smaller than this get per-channel coefficients expanded to rows (BatchNorm)
 
 
@@ -185,31 +186,27 @@ class BatchNorm(Function):
     def __init__(self, eps):
         self.eps = eps
 
-    def _chunks(self, xp, n, sample_bytes, fn):
+    def _chunks(self, xp, n, sample_bytes, fn, *args):
         if xp is np:
-            return run_chunks(n, sample_bytes, fn, chunk_bytes=_BN_CHUNK_BYTES, blas=False,
-                              parallel=n * sample_bytes >= _BN_PARALLEL_BYTES)
-        return [fn(0, n)]
+            least = _BN_HELPER_BYTES if parallel.is_enabled() else _BN_PARALLEL_BYTES
+            return run_chunks(n, sample_bytes, fn, *args, chunk_bytes=_BN_CHUNK_BYTES, blas=False,
+                              parallel=n * sample_bytes >= least)
+        return [fn(0, n, *args)]
 
     def _coef(self, xp, v):
-        """A per-channel vector as an operand of the (n, ...) sample view."""
-        return xp.repeat(v, self.size) if self.rows else v[:, None]
+        """A per-channel vector as an operand of the (n, ...) sample view (in the helper's arena when it is on)."""
+        return parallel.shared(xp.repeat(v, self.size)) if self.rows else v[:, None]
 
     def forward(self, x, w, b):
         xp = array_module(x)
         n, c = x.shape[:2]
+        x = parallel.shared(x)
         x3 = x.reshape(n, c, -1)
         self.size = size = x3.shape[2]
         self.rows = size < _BN_ROW_PLANE
         xv = x.reshape(n, c * size) if self.rows else x3  # the sample view the elementwise passes run on
         sample_bytes = c * size * x.itemsize
-
-        def stats(lo, hi):
-            part = x3[lo:hi]
-            s = xp.einsum("ncl->c", part)
-            centred = part - (s / ((hi - lo) * size))[:, None]
-            return s, xp.einsum("ncl,ncl->c", centred, centred), (hi - lo) * size
-        parts = self._chunks(xp, n, sample_bytes, stats)
+        parts = self._chunks(xp, n, sample_bytes, _bn_stats, x3)
         count = n * size
         mean = sum(p[0] for p in parts) / count
         m2 = sum(p[1] + p[2] * xp.square(p[0] / p[2] - mean) for p in parts)
@@ -218,14 +215,8 @@ class BatchNorm(Function):
         mean = mean.astype(x.dtype, copy=False)
         a = r if w is None else r * w
         shift = -mean * a if b is None else b - mean * a
-        a_v, shift_v = self._coef(xp, a), self._coef(xp, shift)
-        y = xp.empty(xv.shape, x.dtype)
-
-        def normalise(lo, hi):
-            out = y[lo:hi]
-            xp.multiply(xv[lo:hi], a_v, out=out)
-            out += shift_v
-        self._chunks(xp, n, sample_bytes, normalise)
+        y = parallel.empty_like(xv)
+        self._chunks(xp, n, sample_bytes, _bn_normalise, xv, self._coef(xp, a), self._coef(xp, shift), y)
         self.x3, self.xv, self.a, self.mean_c = x3, xv, a, mean
         self.retain_inputs(0)
         self.w_dtype = None if w is None else w.dtype
@@ -237,14 +228,9 @@ class BatchNorm(Function):
         xp = array_module(g)
         x3, xv, mean, r, a = self.x3, self.xv, self.mean_c, self.r, self.a
         n, c, size = x3.shape
-        g3 = g.reshape(x3.shape)
+        g = parallel.shared(g)
         sample_bytes = c * size * g.itemsize
-        mean_c = mean[:, None]
-
-        def sums(lo, hi):
-            centred = x3[lo:hi] - mean_c
-            return xp.einsum("ncl->c", g3[lo:hi]), xp.einsum("ncl,ncl->c", g3[lo:hi], centred)
-        parts = self._chunks(xp, n, sample_bytes, sums)
+        parts = self._chunks(xp, n, sample_bytes, _bn_sums, x3, g.reshape(x3.shape), mean[:, None])
         s1 = sum(p[0] for p in parts)
         s2 = sum(p[1] for p in parts) * r  # Σ g·x̂
         gx = gw = gb = None
@@ -255,20 +241,44 @@ class BatchNorm(Function):
         if need[0]:
             count = n * size
             x_coef = -a * r * s2 / count
-            a_v, x_v = self._coef(xp, a), self._coef(xp, x_coef)
-            k_v = self._coef(xp, -a * s1 / count - mean * x_coef)
-            gv = g.reshape(xv.shape)
-            gx = xp.empty(xv.shape, g.dtype)
-
-            def grad(lo, hi):
-                out = gx[lo:hi]
-                xp.multiply(gv[lo:hi], a_v, out=out)
-                t = xv[lo:hi] * x_v
-                out += t
-                out += k_v
-            self._chunks(xp, n, sample_bytes, grad)
+            k_coef = -a * s1 / count - mean * x_coef
+            gx = parallel.empty_like(xv, g.dtype)
+            self._chunks(xp, n, sample_bytes, _bn_input_grad, g.reshape(xv.shape), xv, self._coef(xp, a),
+                         self._coef(xp, x_coef), self._coef(xp, k_coef), gx)
             gx = gx.reshape(g.shape)
         return gx, gw, gb
+
+
+# BatchNorm's passes over samples [lo, hi) (run_chunks kernels: on the helper process too) -----------------------
+
+def _bn_stats(lo, hi, x3):
+    """Per-channel sum and centred sum of squares of the chunk, and its element count per channel."""
+    xp = array_module(x3)
+    part, count = x3[lo:hi], (hi - lo) * x3.shape[2]
+    s = xp.einsum("ncl->c", part)
+    centred = part - (s / count)[:, None]
+    return s, xp.einsum("ncl,ncl->c", centred, centred), count
+
+
+def _bn_normalise(lo, hi, xv, a_v, shift_v, y):
+    out = y[lo:hi]
+    array_module(xv).multiply(xv[lo:hi], a_v, out=out)
+    out += shift_v
+
+
+def _bn_sums(lo, hi, x3, g3, mean_c):
+    """Σg and Σg·(x − μ) per channel over the chunk."""
+    xp = array_module(x3)
+    centred = x3[lo:hi] - mean_c
+    return xp.einsum("ncl->c", g3[lo:hi]), xp.einsum("ncl,ncl->c", g3[lo:hi], centred)
+
+
+def _bn_input_grad(lo, hi, gv, xv, a_v, x_v, k_v, gx):
+    out = gx[lo:hi]
+    array_module(gv).multiply(gv[lo:hi], a_v, out=out)
+    t = xv[lo:hi] * x_v
+    out += t
+    out += k_v
 
 
 def _check_input(name, input, min_dim=0):
