@@ -3,7 +3,8 @@
     zoo.core.parallel.enable()        # or ZOO_HELPER_PROCESS=1 in the environment
 
 Ops that can split their work then give half of it to the helper process: linear layers, convolutions (half of
-their chunks of samples), batch norm, GELU, relu and residual adds; BLAS runs on one thread in each process. ``helper.py`` says why a process and not threads; ``arena.py`` how the arrays are shared.
+their chunks of samples), attention (by samples), batch norm, GELU, relu and residual adds; BLAS runs on one
+thread in each process. ``helper.py`` says why a process and not threads; ``arena.py`` how the arrays are shared.
 When the helper is off, not ready yet, busy with another thread's job or gone, ``split`` runs the whole job here.
 """
 import atexit
@@ -16,7 +17,7 @@ import numpy as np
 from .arena import Arena
 from .helper import Helper, HelperDied
 
-__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "shared", "add", "split", "matmul"]
+__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split", "matmul"]
 
 ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
 _state = {"on": None, "arena": None, "helper": None, "blas": None, "jobs": 0}
@@ -85,6 +86,15 @@ def empty(shape, dtype):
         if out is not None:
             return out
     return np.empty(shape, dtype)
+
+
+def zeros(shape, dtype):
+    """``np.zeros(shape, dtype)``, in the arena while the helper is on."""
+    if not is_enabled():
+        return np.zeros(shape, dtype)
+    out = empty(shape, dtype)
+    out.fill(0)
+    return out
 
 
 def empty_like(a, dtype=None):

@@ -56,6 +56,22 @@ def helper():
     parallel.disable()
 
 
+@pytest.fixture
+def posted(helper, monkeypatch):
+    """The names of the kernels posted to the helper (for run_chunks and blockwise: the kernel they run)."""
+    names = set()
+    post = helper.post
+
+    def recording_post(fn, cut, n, args):
+        ok = post(fn, cut, n, args)
+        if ok:
+            names.add(args[0].__name__ if fn.__name__ in ("_chunk_list", "_run_blocks") else fn.__name__)
+        return ok
+
+    monkeypatch.setattr(helper, "post", recording_post)
+    return names
+
+
 def _jobs():
     return parallel._state["jobs"]
 
@@ -291,17 +307,7 @@ def _conv_step(x_np, seed=0):
     return [x.grad.numpy()] + [p.grad.numpy().copy() for p in model.parameters()]
 
 
-def test_conv_batch_norm_relu_on_helper_match_without(helper, monkeypatch):
-    posted = set()
-    post = helper.post
-
-    def recording_post(fn, cut, n, args):
-        ok = post(fn, cut, n, args)
-        if ok:
-            posted.add(args[0].__name__ if fn.__name__ in ("_chunk_list", "_run_blocks") else fn.__name__)
-        return ok
-
-    monkeypatch.setattr(helper, "post", recording_post)
+def test_conv_batch_norm_relu_on_helper_match_without(posted):
     x = np.random.default_rng(0).standard_normal((16, 3, 32, 32)).astype(np.float32)
     with_helper = _conv_step(x)
     assert posted >= {"_grid_cols_chunk", "_taps_chunk", "_per_sample_chunk", "_window_cols_chunk",
@@ -312,3 +318,26 @@ def test_conv_batch_norm_relu_on_helper_match_without(helper, monkeypatch):
     without = _conv_step(x)
     for got, want in zip(with_helper, without):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def _attention_step(qkv_np, causal):
+    """A heads-split projection through causal attention and back, as nanoGPT's attention block."""
+    B, T, C3 = qkv_np.shape
+    H, E = 4, C3 // 12
+    qkv = zoo.tensor(qkv_np, requires_grad=True)
+    q, k, v = (t.view(B, T, H, E).transpose(1, 2) for t in qkv.split(H * E, dim=2))
+    y = zoo.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    y = y.transpose(1, 2).contiguous().view(B, T, H * E)
+    (y * y).sum().backward()
+    return y.detach().numpy().copy(), qkv.grad.numpy().copy()
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_attention_on_helper_matches_without(posted, causal):
+    qkv = np.random.default_rng(0).standard_normal((6, 16, 3 * 64)).astype(np.float32)
+    with_helper = _attention_step(qkv, causal)
+    assert posted >= {"_attention_forward", "_attention_backward"}
+    parallel.disable()
+    without = _attention_step(qkv, causal)
+    for got, want in zip(with_helper, without):
+        np.testing.assert_array_equal(got, want)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ... import parallel
 from ...autograd.function import Function
 from ...device import array_module
 from ...ops._util import unbroadcast
@@ -25,6 +26,7 @@ class ScaledDotProductAttention(Function):
 
     def __init__(self, scale, causal, dropout_p, rng, groups):
         self.scale, self.causal, self.dropout_p, self.rng, self.groups = scale, causal, dropout_p, rng, groups
+        self.split = False  # whether forward ran as _attention_forward (backward then runs _attention_backward)
 
     def forward(self, q, k, v, mask=None):
         # The scores are kept transposed, sᵀ = k qᵀ of shape (…, S, L): the softmax then reduces over the rows
@@ -39,6 +41,8 @@ class ScaledDotProductAttention(Function):
                 mask = _group(mask, G) if mask.shape[-3] != 1 else mask[..., None, :, :]
         L, S = q.shape[-2], k.shape[-2]
         dt = q.dtype
+        if self._splits(xp, q, k, v, mask):
+            return self._forward_split(q, k, v)
         q = q * dt.type(self.scale)  # scaling q (L x E) is cheaper than scaling the scores (L x S)
         st = xp.matmul(k, xp.swapaxes(q, -1, -2))
         masked = self.causal or mask is not None
@@ -78,8 +82,40 @@ class ScaledDotProductAttention(Function):
         self.retain_output()
         return out.reshape(out.shape[:-4] + (-1,) + out.shape[-2:]) if G > 1 else out
 
+    def _splits(self, xp, q, k, v, mask):
+        """Whether the samples of the batch are shared with the helper process: while it is on, for 4-D NumPy
+        inputs of one batch shape, without groups, dropout or an explicit mask (the common case in training)."""
+        return (xp is np and self.groups == 1 and not self.dropout_p and mask is None and q.ndim == 4
+                and q.shape[:2] == k.shape[:2] == v.shape[:2] and k.shape[-2] > 0 and parallel.is_enabled())
+
+    def _forward_split(self, q, k, v):
+        self.split = True
+        B, H, L = q.shape[:3]
+        S, E = k.shape[-2], v.shape[-1]
+        dt = np.result_type(q, k, v)
+        self.q = parallel.empty(q.shape, q.dtype)  # q scaled
+        self.pt = parallel.empty((B, H, S, L), dt)
+        self.out = parallel.empty((B, L, H, E), dt).transpose(0, 2, 1, 3)  # heads last in memory: see _out_heads_last
+        self.k, self.v = parallel.shared(k), parallel.shared(v)
+        parallel.split(_attention_forward, B, parallel.shared(q), self.k, self.v, self.scale, self.causal, self.q,
+                       self.pt, self.out)
+        self.retain_inputs(1, 2)
+        self.retain_output()
+        return self.out
+
+    def _backward_split(self, g):
+        need = self.needs_input_grad
+        q, k, v = self.q, self.k, self.v
+        gq, gk, gv = (parallel.empty(a.shape[:1] + a.shape[2:3] + a.shape[1:2] + a.shape[3:], a.dtype)
+                      .transpose(0, 2, 1, 3) if n else None for a, n in zip((q, k, v), need))
+        parallel.split(_attention_backward, q.shape[0], parallel.shared(g), q, k, v, self.pt, self.out, self.scale,
+                       gq, gk, gv)
+        return gq, gk, gv
+
     def backward(self, g):
         xp = array_module(g)
+        if self.split:
+            return self._backward_split(g)
         need = self.needs_input_grad
         G = self.groups
         if G > 1:
@@ -115,6 +151,38 @@ class ScaledDotProductAttention(Function):
         if len(need) > 3:
             grads += (None if gm is None else unbroadcast(gm, ms),)
         return grads
+
+
+def _attention_forward(start, stop, q, k, v, scale, causal, qs, pt, out):
+    """Samples [start, stop) of the batch, as ScaledDotProductAttention.forward without a mask other than causal,
+    dropout or groups: writes the scaled q, the transposed probabilities and the output."""
+    b = slice(start, stop)
+    L, S = q.shape[-2], k.shape[-2]
+    np.multiply(q[b], q.dtype.type(scale), out=qs[b])
+    st = np.matmul(k[b], qs[b].swapaxes(-1, -2), out=pt[b])
+    if causal:
+        st += _causal_mask_t(L, S, st.dtype)  # every query sees key 0: no row is all masked
+    st -= st.max(axis=-2, keepdims=True)
+    np.exp(st, out=st)
+    st *= 1 / _sum_rows(np, st)
+    np.matmul(st.swapaxes(-1, -2), v[b], out=out[b])
+
+
+def _attention_backward(start, stop, g, qs, k, v, pt, out, scale, gq, gk, gv):
+    """Samples [start, stop) of the batch, as ScaledDotProductAttention.backward after ``_attention_forward``."""
+    b = slice(start, stop)
+    if gv is not None:
+        np.matmul(pt[b], g[b], out=gv[b])
+    if gq is None and gk is None:
+        return
+    gst = np.matmul(v[b], g[b].swapaxes(-1, -2))
+    gst -= _sum_rows(np, (g[b] * out[b]).swapaxes(-1, -2))
+    gst *= pt[b]
+    if gq is not None:
+        np.matmul(gst.swapaxes(-1, -2), k[b], out=gq[b])
+        gq[b] *= gq.dtype.type(scale)
+    if gk is not None:
+        np.matmul(gst, qs[b], out=gk[b])
 
 
 def _grad_like(xp, a, batch, groups):
