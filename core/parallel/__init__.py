@@ -3,7 +3,7 @@
     zoo.core.parallel.enable()        # or ZOO_HELPER_PROCESS=1 in the environment
 
 Ops that can split their work then give half of it to the helper process: linear layers, convolutions (half of
-their chunks of samples), attention (by samples), batch norm, GELU, relu and residual adds; BLAS runs on one
+their chunks of samples), attention (by samples), layer and batch norm, GELU, relu and residual adds; BLAS runs on one
 thread in each process. ``helper.py`` says why a process and not threads; ``arena.py`` how the arrays are shared.
 When the helper is off, not ready yet, busy with another thread's job or gone, ``split`` runs the whole job here.
 """
@@ -17,7 +17,8 @@ import numpy as np
 from .arena import Arena
 from .helper import Helper, HelperDied
 
-__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split", "matmul"]
+__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split", "matmul",
+           "matmuls"]
 
 ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
 _state = {"on": None, "arena": None, "helper": None, "blas": None, "jobs": 0}
@@ -173,6 +174,27 @@ def matmul(a, b, batched=False):
         if len(split(_matmul_reduction, a.shape[1], shared(a), shared(b), out, partial)) == 2:
             out += partial
     return out
+
+
+def matmuls(*pairs):
+    """``[a @ b for a, b in pairs]`` for 2-D NumPy operands; with the helper on, the later half of the products
+    runs there, each whole on one core (a linear layer's input and weight gradients: no operand packed twice, one
+    hand-off for both)."""
+    if (not is_enabled() or any(type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2
+                                for a, b in pairs) or sum(a.size * b.shape[1] for a, b in pairs) < 2 * _SPLIT_MACS):
+        return [a @ b for a, b in pairs]
+    arrays = []
+    for a, b in pairs:
+        arrays += [shared(a), shared(b), empty((a.shape[0], b.shape[1]), np.result_type(a, b))]
+    split(_matmul_list, len(pairs), *arrays)
+    return arrays[2::3]
+
+
+def _matmul_list(first, last, *arrays):
+    """Products ``first`` to ``last - 1`` of ``arrays`` = (a0, b0, out0, a1, b1, out1, ...)."""
+    for i in range(first, last):
+        a, b, out = arrays[3 * i:3 * i + 3]
+        np.matmul(a, b, out=out)
 
 
 def _add_range(start, stop, a, b, out):

@@ -341,3 +341,38 @@ def test_attention_on_helper_matches_without(posted, causal):
     without = _attention_step(qkv, causal)
     for got, want in zip(with_helper, without):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_on_helper_matches_without(posted, affine):
+    rng = np.random.default_rng(0)
+    x_np, g_np = rng.standard_normal((2, 12, 64, 128)).astype(np.float32)
+    params = [zoo.tensor(rng.standard_normal(128).astype(np.float32), requires_grad=True) if affine else None
+              for _ in range(2)]
+
+    def step():
+        x = zoo.tensor(x_np, requires_grad=True)
+        y = zoo.nn.functional.layer_norm(x, (128,), *params)
+        (y * zoo.tensor(g_np)).sum().backward()
+        grads = [p.grad.numpy().copy() for p in params if p is not None]
+        for p in params:
+            if p is not None:
+                p.grad = None
+        return [y.detach().numpy().copy(), x.grad.numpy().copy()] + grads
+
+    with_helper = step()
+    assert posted >= {"_layer_norm_rows", "_layer_norm_grad_rows"}
+    parallel.disable()
+    without = step()
+    for got, want in zip(with_helper, without):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+def test_arrays_sent_by_value_are_read_only_in_the_helper(helper):
+    out = parallel.empty((64,), np.float32)
+    small = np.zeros(8, np.float32)  # outside the arena: travels by value
+    with pytest.raises(RuntimeError, match="read-only"):
+        parallel.split(fill_range, 8, small, 0.0)
+    np.testing.assert_array_equal(small[:4], np.arange(4))  # this process's half
+    parallel.split(fill_range, 64, out, 0.0)
+    np.testing.assert_array_equal(out, np.arange(64))

@@ -58,8 +58,14 @@ class Linear(Function):
     def backward(self, g):
         need = self.needs_input_grad
         g2 = parallel.shared(g.reshape(math.prod(self.x_shape[:-1]), math.prod(self.w_shape[:-1])))
-        gx = _shaped(parallel.matmul(g2, self.w2), self.x_shape) if need[0] else None
-        gw = _shaped(parallel.matmul(g2.T, self.x2), self.w_shape) if need[1] else None
+        gx = gw = None
+        if need[0] and need[1]:  # with the helper on, one product here and the other there
+            gx, gw = parallel.matmuls((g2, self.w2), (g2.T, self.x2))
+            gx, gw = _shaped(gx, self.x_shape), _shaped(gw, self.w_shape)
+        elif need[0]:
+            gx = _shaped(parallel.matmul(g2, self.w2), self.x_shape)
+        elif need[1]:
+            gw = _shaped(parallel.matmul(g2.T, self.x2), self.w_shape)
         gb = unbroadcast(_sum_rows(g2), self.b_shape) if need[2] else None
         return gx, gw, gb
 

@@ -28,6 +28,7 @@ _BN_CHUNK_BYTES = 1 << 19  # input bytes per batch-norm chunk: its temporaries s
 # mostly pass the GIL back and forth (measured: (64, 32, 16, 16) 1.7 ms on one thread, 2.0 ms on two).
 _BN_PARALLEL_BYTES = 4 << 20
 _BN_HELPER_BYTES = 1 << 20  # the same for the helper process, whose hand-off takes no GIL (about 30 µs)
+_LN_SPLIT_ELEMENTS = 1 << 15  # layer norms from this size share their rows with the helper process (when on)
 _BN_ROW_PLANE = 4096  # planes smaller than this get per-channel coefficients expanded to rows (BatchNorm)
 
 
@@ -43,9 +44,45 @@ class Norm(Function):
     def __init__(self, axes, eps, param_shape, stat_shape=None, center=True):
         self.axes, self.eps, self.param_shape = axes, eps, param_shape
         self.stat_shape, self.center = stat_shape, center
+        self.split = False  # whether forward ran as _layer_norm_rows (backward then runs _layer_norm_grad_rows)
+
+    def _splits(self, x, w, b):
+        """Whether rows are shared with the helper process: while it is on, for a layer norm over the last dim of a
+        large float32/64 NumPy array, with the weight and bias (if any) of that dim and dtype."""
+        return (type(x) is np.ndarray and x.dtype in _BLAS_FLOATS and self.stat_shape is None and self.center
+                and self.axes == (x.ndim - 1,) and self.param_shape == x.shape[-1:] and x.size >= _LN_SPLIT_ELEMENTS
+                and all(p is None or p.dtype == x.dtype for p in (w, b)) and parallel.is_enabled())
+
+    def _forward_split(self, x, w, b):
+        self.split = True
+        C = x.shape[-1]
+        rows = x.size // C
+        stats = parallel.empty((3, rows, 1), x.dtype)  # mean, var, r per row
+        xhat, y = parallel.empty((rows, C), x.dtype), parallel.empty((rows, C), x.dtype)
+        parallel.split(_layer_norm_rows, rows, parallel.shared(x.reshape(rows, C)), w, b, self.eps, xhat, stats, y)
+        kept = x.shape[:-1] + (1,)
+        self.mean, self.var, self.r = (s.reshape(kept) for s in stats)
+        self.xhat, self.w = xhat.reshape(x.shape), w
+        self.b_shape = None if b is None else b.shape
+        self.retain_inputs(1)
+        return y.reshape(x.shape)
+
+    def _backward_split(self, g):
+        need = self.needs_input_grad
+        C = g.shape[-1]
+        rows = g.size // C
+        gx = parallel.empty((rows, C), g.dtype) if need[0] else None
+        parts = parallel.split(_layer_norm_grad_rows, rows, parallel.shared(g.reshape(rows, C)),
+                               self.xhat.reshape(rows, C), self.r.reshape(rows, 1), self.w, gx)
+        gw = sum(p[0] for p in parts)
+        gb = sum(p[1] for p in parts)
+        return (None if gx is None else gx.reshape(g.shape), gw.astype(self.w.dtype, copy=False) if need[1] else None,
+                gb.reshape(self.b_shape) if len(need) > 2 and need[2] else None)
 
     def forward(self, x, w, b):
         xp = array_module(x)
+        if self._splits(x, w, b):
+            return self._forward_split(x, w, b)
         xs = x if self.stat_shape is None else x.reshape(self.stat_shape)
         mean = _mean(xs, self.axes) if self.center else None
         xhat = xs - mean if self.center else xs.copy()
@@ -65,6 +102,8 @@ class Norm(Function):
         return y
 
     def backward(self, g):
+        if self.split and type(g) is np.ndarray and g.dtype == self.xhat.dtype:
+            return self._backward_split(g)
         need = self.needs_input_grad
         xhat, w = self.xhat, self.w
         gw = gb = gx = None
@@ -91,6 +130,42 @@ class Norm(Function):
             gh *= self.r
             gx = gh.reshape(g.shape).astype(g.dtype, copy=False)
         return gx, gw, gb
+
+
+def _layer_norm_rows(lo, hi, x2, w, b, eps, xhat, stats, y):
+    """Rows [lo, hi) of a layer norm of x2 (rows, C), as Norm.forward: x̂, the rows' mean, var and 1/σ, and y."""
+    x, xh = x2[lo:hi], xhat[lo:hi]
+    mean, var, r = stats[0, lo:hi], stats[1, lo:hi], stats[2, lo:hi]
+    mean[...] = _mean(x, (1,))
+    np.subtract(x, mean, out=xh)
+    var[...] = _mean_of_product(xh, xh, (1,))
+    np.divide(1, np.sqrt(var + eps), out=r)
+    xh *= r
+    out = y[lo:hi]
+    if w is None:
+        out[...] = xh
+    else:
+        np.multiply(xh, w, out=out)
+    if b is not None:
+        out += b
+
+
+def _layer_norm_grad_rows(lo, hi, g2, xhat, r, w, gx):
+    """Rows [lo, hi) of Norm.backward after ``_layer_norm_rows``: the input gradient into ``gx`` (unless None);
+    returns the rows' share of the weight and bias gradients, Σ g·x̂ and Σ g."""
+    g, xh = g2[lo:hi], xhat[lo:hi]
+    shares = np.einsum("ij,ij->j", g, xh), np.ones(hi - lo, g.dtype) @ g
+    if gx is not None:
+        gh = gx[lo:hi]
+        if w is None:
+            gh[...] = g
+        else:
+            np.multiply(g, w, out=gh)
+        proj = _mean_of_product(gh, xh, (1,))
+        gh -= _mean(gh, (1,))
+        gh -= xh * proj
+        gh *= r[lo:hi]
+    return shares
 
 
 class FrozenNorm(Function):
