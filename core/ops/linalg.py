@@ -9,6 +9,7 @@ import string
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..device import array_module
 from ..tensor import Tensor
@@ -49,9 +50,14 @@ def _check_inner(op, a, b):
 
 
 def _mm(a, b):
-    """``a @ b``; a stack of matrices times one matrix becomes one big GEMM when ``a`` is contiguous."""
+    """``a @ b``; a stack of matrices times one matrix becomes one big GEMM when ``a`` is contiguous. Matrix
+    products and stacks of them share their work with the helper process when it is on."""
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
-        return (_rows(a) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+        return parallel.matmul(_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
+    if a.ndim == 2 and b.ndim == 2:
+        return parallel.matmul(a, b)
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] == b.shape[0]:
+        return parallel.matmul(a, b, batched=True)
     return array_module(a).matmul(a, b)
 
 

@@ -159,19 +159,26 @@ def split(fn, n, *args, cut=None):
         _lock.release()
 
 
-def matmul(a, b, batched=False):
-    """``a @ b`` with its rows (``batched``: its leading batch dim, of both) shared with the helper when it is on.
-    For 2-D ``a`` (any strides: ``g.T`` splits g's columns) and 2-D ``b``, or 3-D ``a`` and ``b`` when batched."""
-    if type(a) is not np.ndarray or not is_enabled() or a.size * b.shape[-1] < _SPLIT_MACS:
-        return a @ b
-    out = empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+def matmul(a, b, batched=False, out=None):
+    """``a @ b`` (into ``out`` if given) shared with the helper when it is on: by rows of a tall product, columns
+    of a wide one, halves of the reduction of a short one with a long reduction (a weight gradient), or
+    (``batched``) by the leading batch dim of both. For 2-D ``a`` (any strides: ``g.T`` splits g's columns) and
+    2-D ``b``, or 3-D ``a`` and ``b`` when batched."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or not is_enabled() \
+            or a.size * b.shape[-1] < _SPLIT_MACS:
+        return a @ b if out is None else np.matmul(a, b, out=out)
+    if out is None:
+        out = empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+    (m, k), n = a.shape[-2:], b.shape[-1]
     if batched:
         split(_matmul_batches, a.shape[0], shared(a), shared(b), out)
-    elif a.shape[0] >= b.shape[1]:
-        split(_matmul_rows, a.shape[0], shared(a), shared(b), out)
+    elif m >= n:
+        split(_matmul_rows, m, shared(a), shared(b), out)
+    elif k <= n:
+        split(_matmul_columns, n, shared(a), shared(b), out)
     else:  # a short product with a long reduction (a weight gradient): each half sums half of it
         partial = empty(out.shape, out.dtype)
-        if len(split(_matmul_reduction, a.shape[1], shared(a), shared(b), out, partial)) == 2:
+        if len(split(_matmul_reduction, k, shared(a), shared(b), out, partial)) == 2:
             out += partial
     return out
 
@@ -203,6 +210,10 @@ def _add_range(start, stop, a, b, out):
 
 def _matmul_rows(start, stop, a, b, out):
     np.matmul(a[start:stop], b, out=out[start:stop])
+
+
+def _matmul_columns(start, stop, a, b, out):
+    np.matmul(a, b[:, start:stop], out=out[:, start:stop])
 
 
 def _matmul_reduction(start, stop, a, b, out, partial):

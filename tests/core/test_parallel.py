@@ -376,3 +376,33 @@ def test_arrays_sent_by_value_are_read_only_in_the_helper(helper):
     np.testing.assert_array_equal(small[:4], np.arange(4))  # this process's half
     parallel.split(fill_range, 64, out, 0.0)
     np.testing.assert_array_equal(out, np.arange(64))
+
+
+def test_single_sample_conv_shares_channels_and_columns(posted):
+    x = np.random.default_rng(1).standard_normal((1, 3, 128, 128)).astype(np.float32)
+    with_helper = _conv_step(x)
+    # per-tap GEMMs split by output channels (forward) and input channels (a strided input gradient), column
+    # GEMMs by columns
+    assert posted >= {"_tap_gemms", "_tap_gemms_adjoint", "_matmul_columns"}
+    parallel.disable()
+    without = _conv_step(x)
+    for got, want in zip(with_helper, without):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shapes", [((300, 200), (200, 500)), ((500, 200), (200, 300)), ((4, 100, 300), (4, 300, 90))])
+def test_matmul_op_on_helper_matches_without(posted, shapes):
+    rng = np.random.default_rng(2)
+    a_np, b_np = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+
+    def step():
+        a, b = zoo.tensor(a_np, requires_grad=True), zoo.tensor(b_np, requires_grad=True)
+        y = zoo.matmul(a, b)
+        (y * y).sum().backward()
+        return y.detach().numpy().copy(), a.grad.numpy().copy(), b.grad.numpy().copy()
+
+    with_helper = step()
+    assert posted & {"_matmul_rows", "_matmul_columns", "_matmul_batches"}
+    parallel.disable()
+    for got, want in zip(with_helper, step()):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)

@@ -277,7 +277,7 @@ def _pack(x, lo, hi):
     n, c = x.shape[:2]
     P = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
     m = n * math.prod(P)
-    buf = np.zeros((c, m), x.dtype)
+    buf = helper_process.zeros((c, m), x.dtype)
     grid = buf.reshape((c, n) + P)
     grid[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:]))] = x.swapaxes(0, 1)
     return buf
@@ -333,13 +333,15 @@ def _per_sample_gemm(a, x3, out3, bias=None):
 def _per_sample_chunk(lo, hi, a, x3, out3, bias):
     """Samples [lo, hi) of ``_per_sample_gemm``; ``a`` with one more column than x3 has rows: the bias column."""
     C = x3.shape[1]
+    xs = x3[lo:hi]
     if a.shape[1] > C:
-        xa = np.empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
-        xa[:, :C] = x3[lo:hi]
-        xa[:, C] = 1
-        np.matmul(a, xa, out=out3[lo:hi])
-        return
-    np.matmul(a, x3[lo:hi], out=out3[lo:hi])
+        xs = helper_process.empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
+        xs[:, :C] = x3[lo:hi]
+        xs[:, C] = 1
+    if hi - lo == 1:  # a single sample: its columns shared with the helper process
+        helper_process.matmul(a, xs[0], out=out3[lo])
+    else:
+        np.matmul(a, xs, out=out3[lo:hi])
     if bias is not None:
         out3[lo:hi] += bias[:, None]
 
@@ -413,13 +415,15 @@ def _grid_cols_chunk(a, b, x, w2, y, geo, bias):
     one GEMM, the extra positions dropped."""
     ph = _phases(geo, shared=True)
     cols = _grid_cols(_input_grids(ph, x[a:b])[:, 0], ph.Q, geo, (b - a) * ph.size)
-    y[a:b] = _add_bias(w2 @ cols, bias).reshape((w2.shape[0], b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
+    r = _add_bias(helper_process.matmul(w2, cols), bias)  # a single sample: its columns shared with the helper
+    y[a:b] = r.reshape((w2.shape[0], b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
 
 
 def _window_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of ``_cpu_conv``: exact columns and one GEMM."""
     cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, geo.padded(), geo)
-    y[a:b] = _add_bias(w2 @ cols, bias).reshape((w2.shape[0], b - a) + tuple(geo.out_size)).swapaxes(0, 1)
+    r = _add_bias(helper_process.matmul(w2, cols), bias)  # a single sample: its columns shared with the helper
+    y[a:b] = r.reshape((w2.shape[0], b - a) + tuple(geo.out_size)).swapaxes(0, 1)
 
 
 def _tap_gemms_pay(x, w, inner, rows, geo, n):
@@ -464,7 +468,7 @@ def _shared_grid_shape(geo):
 def _phase_grids(ph, n, channels, dtype):
     """Zeroed phase grids of n samples, channels first: (channels, phases, n * grid size + the largest tap
     offset). Tap t of ``ph.taps`` = (i, off) reads or writes ``grids[:, i, off:off + n * ph.size]``."""
-    return np.zeros((channels, len(ph.phases), n * ph.size + max(off for _, off in ph.taps)), dtype)
+    return helper_process.zeros((channels, len(ph.phases), n * ph.size + max(off for _, off in ph.taps)), dtype)
 
 
 def _phase_view(grids, i, n, ph):
@@ -484,7 +488,7 @@ def _output_grid(ph, gyc):
     """A chunk of output gradients ``gyc`` (n, Co, *out) on the (Co, n * grid size) output grid, zero at the
     grid's extra positions."""
     n, co = gyc.shape[:2]
-    g = np.zeros((co, n * ph.size), gyc.dtype)
+    g = helper_process.zeros((co, n * ph.size), gyc.dtype)
     g.reshape((co, n) + ph.Q)[ph.valid] = gyc.swapaxes(0, 1)
     return g
 
@@ -513,12 +517,19 @@ def _taps_chunk(a, b, x, per_tap, y, geo, bias):
     ph = _phases(geo, shared=True)
     Co, n, m = per_tap.shape[1], b - a, (b - a) * ph.size
     grids = _input_grids(ph, x[a:b])
-    acc = np.empty((Co, m), x.dtype)
+    acc = helper_process.empty((Co, m), x.dtype)
     if bias is not None:
         acc[...] = bias.astype(x.dtype, copy=False)[:, None]
-    for t, (i, off) in enumerate(ph.taps):
-        _blas.gemm(per_tap[t], grids[:, i, off:off + m], acc, accumulate=t > 0 or bias is not None)
+    # a single sample (not split by samples): its output channels are shared with the helper process instead
+    helper_process.split(_tap_gemms, Co, per_tap, grids, acc, ph.taps, bias is not None)
     y[a:b] = acc.reshape((Co, n) + ph.Q)[ph.valid].swapaxes(0, 1)
+
+
+def _tap_gemms(lo, hi, per_tap, grids, acc, taps, accumulate):
+    """Rows [lo, hi) of a chunk's per-tap GEMMs: acc[lo:hi] (+)= Σ_t per_tap[t, lo:hi] @ (tap t's view of grids)."""
+    m = acc.shape[1]
+    for t, (i, off) in enumerate(taps):
+        _blas.gemm(per_tap[t, lo:hi], grids[:, i, off:off + m], acc[lo:hi], accumulate=t > 0 or accumulate)
 
 
 def _cpu_conv_taps_input_grad(gy, w, geo):
@@ -542,9 +553,16 @@ def _taps_input_grad_chunk(a, b, gy, per_tap, gx, geo):
     n, m = b - a, (b - a) * ph.size
     g = _output_grid(ph, gy[a:b])
     grids = _phase_grids(ph, n, per_tap.shape[1], gy.dtype)
-    for t, (i, off) in enumerate(ph.taps):
-        _blas.gemm(per_tap[t], g, grids[:, i, off:off + m], accumulate=True)
+    # a single sample (not split by samples): its input channels are shared with the helper process instead
+    helper_process.split(_tap_gemms_adjoint, per_tap.shape[1], per_tap, g, grids, ph.taps)
     ph.gather(lambda i: _phase_view(grids, i, n, ph), gx[a:b].swapaxes(0, 1))
+
+
+def _tap_gemms_adjoint(lo, hi, per_tap, g, grids, taps):
+    """Rows [lo, hi) of a chunk's adjoint per-tap GEMMs: grids[lo:hi] (tap t's view) += per_tap[t, lo:hi] @ g."""
+    m = g.shape[1]
+    for t, (i, off) in enumerate(taps):
+        _blas.gemm(per_tap[t, lo:hi], g, grids[lo:hi, i, off:off + m], accumulate=True)
 
 
 def _add_bias(r, bias):

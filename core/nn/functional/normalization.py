@@ -179,7 +179,7 @@ class FrozenNorm(Function):
     def forward(self, x, w, b):
         scale = self.r if w is None else (self.r * w.reshape(self.param_shape)).astype(x.dtype, copy=False)
         shift = -self.mean * scale if b is None else b.reshape(self.param_shape) - self.mean * scale
-        y = x * scale
+        y = array_module(x).multiply(x, scale, out=parallel.empty_like(x, np.result_type(x, scale)))
         y += shift.astype(x.dtype, copy=False)
         self.scale, self.w_shape, self.b_shape = scale, None if w is None else w.shape, None if b is None else b.shape
         if self.needs_input_grad[1]:
