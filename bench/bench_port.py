@@ -4,12 +4,14 @@ side by side in one run; print median step time, peak memory and the zoo/torch r
     python bench/bench_port.py                 # both scripts, three alternating timing runs of each library
     python bench/bench_port.py --threads 1     # both libraries on one thread (default: two)
     python bench/bench_port.py --rounds 1      # one run of each
-    python bench/bench_port.py --helper-process  # zoo with its opt-in helper process (ZOO_HELPER_PROCESS=1)
+    python bench/bench_port.py --no-helper-process  # zoo on two BLAS threads instead of its helper process
     python bench/bench_port.py --train-char    # also train the char transformer with zoo (2000 iterations)
                                                # and write bench/char_transformer_curve.png
 
 Peak memory is the process's peak resident set size above its size right after importing the library
-(so the libraries' own footprints do not hide the working memory); the total peak is printed as well.
+(so the libraries' own footprints do not hide the working memory); the total peak is printed as well. zoo's
+figures add the private memory of its helper process (zoo.core.parallel: its interpreter and temporaries; the
+arrays it shares live in the measured process).
 """
 import argparse
 import json
@@ -30,12 +32,20 @@ import json, runpy, sys
 def peak_mb():
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+def helper_mb():
+    parallel = sys.modules.get("zoo.core.parallel")
+    helper = parallel and parallel._state["helper"]
+    if not helper:
+        return 0.0
+    with open(f"/proc/{{helper.proc.pid}}/status") as f:
+        kb = {{line.split(":")[0]: int(line.split()[1]) for line in f if line.startswith(("RssAnon", "RssFile"))}}
+    return (kb["RssAnon"] + kb["RssFile"]) / 1024
 import {lib}
 base = peak_mb()
 sys.argv = {argv!r}
 runpy.run_path({path!r}, run_name="__main__")
-peak = peak_mb()
-print(json.dumps({{"peak_mb": peak, "work_mb": peak - base}}))
+peak, helper = peak_mb(), helper_mb()
+print(json.dumps({{"peak_mb": peak + helper, "work_mb": peak - base + helper, "helper_mb": helper}}))
 """
 
 
@@ -78,8 +88,10 @@ def compare(name, script, args, workdir, torch_available, rounds, zoo_env=None):
     each = " ".join(f"{z['step'] / t['step']:.2f}" for z, t in zip(zs, ts))
     print(f"{name:18s} step  zoo {z_step * 1e3:8.1f} ms  torch {t_step * 1e3:8.1f} ms  ratio "
           f"{z_step / t_step:5.2f}" + (f"   (rounds: {each})" if rounds > 1 else ""))
+    helper = max(r["helper_mb"] for r in zs)
     print(f"{'':18s} work  zoo {z_work:8.0f} MB  torch {t_work:8.0f} MB  ratio "
-          f"{z_work / max(t_work, 1):5.2f}   (total peak {z_peak:.0f} vs {t_peak:.0f} MB)")
+          f"{z_work / max(t_work, 1):5.2f}   (total peak {z_peak:.0f} vs {t_peak:.0f} MB"
+          + (f"; zoo's helper process {helper:.0f} MB of it)" if helper else ")"))
 
 
 def train_char(workdir, steps):
@@ -105,9 +117,9 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--threads", type=int, default=2, help="threads of both libraries in the timing runs")
     p.add_argument("--rounds", type=int, default=3, help="alternating runs of each library per script")
-    p.add_argument("--helper-process", action="store_true",
-                   help="run zoo with its helper process (the second core) instead of two BLAS threads; its memory "
-                        "is shared with the measured process except the helper's own interpreter")
+    p.add_argument("--no-helper-process", action="store_true",
+                   help="run zoo on two BLAS threads (ZOO_HELPER_PROCESS=0) instead of its helper process, which "
+                        "training on two threads starts by itself")
     p.add_argument("--train-char", action="store_true")
     p.add_argument("--train-steps", type=int, default=2000)
     p.add_argument("--curve-from-log", help="plot the curve from a log of char_transformer.py --eval-every runs")
@@ -124,7 +136,7 @@ def main():
     except ImportError:
         torch_available = False
         print("PyTorch not installed: zoo figures only")
-    zoo_env = dict(os.environ, ZOO_HELPER_PROCESS="1") if args.helper_process else None
+    zoo_env = dict(os.environ, ZOO_HELPER_PROCESS="0") if args.no_helper_process else None
     with tempfile.TemporaryDirectory() as workdir:
         if DATA.exists():
             compare("char transformer", HERE / "port" / "char_transformer.py", [str(DATA), "--steps", str(args.steps),

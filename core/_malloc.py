@@ -11,7 +11,8 @@ every call; when BLAS's threads fault the same fresh output in together the kern
 1x1 convolution at 112 x 112, batch 8: 28 ms on a fresh mapping, 2.4 ms on reused heap memory). Free heap memory
 above ``_TRIM_THRESHOLD`` at the top of the heap still goes back to the OS.
 
-Applied once at import on Linux/glibc; ``ZOO_NO_MALLOPT=1`` in the environment skips it.
+Applied once at import on Linux/glibc; ``ZOO_NO_MALLOPT=1`` in the environment skips it. ``release_free``
+hands the heap's free memory back once, when arrays move elsewhere for good (the helper process's arena).
 """
 import ctypes
 import os
@@ -37,6 +38,12 @@ def apply():
     mallopt.restype = ctypes.c_int
     applied = bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)) & bool(mallopt(_M_MMAP_MAX, 0))
     return applied
+
+
+def release_free():
+    """Give the heap's free memory back to the OS (glibc's malloc_trim), when the thresholds above are applied."""
+    if applied:
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 apply()

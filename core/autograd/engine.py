@@ -18,6 +18,8 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
     """
     from ..tensor import Tensor
 
+    if root_grads:
+        parallel.start_for_training(root_grads[0])
     grads = {}        # node -> summed incoming gradient (array)
     leaf_grads = {}   # leaf tensor -> summed gradient (array)
     mine = set()      # keys of grads / leaf_grads whose array the engine made and nothing else holds
@@ -136,6 +138,7 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
             _accumulate(leaf, g)
     finally:
         _mode.grad_enabled = prev_mode
+        parallel.after_backward()
     return None
 
 

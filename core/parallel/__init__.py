@@ -1,6 +1,12 @@
-"""A second CPU core for zoo's ops through a helper process on shared memory (opt-in, off by default).
+"""A second CPU core for zoo's ops through a helper process on shared memory.
 
-    zoo.core.parallel.enable()        # or ZOO_HELPER_PROCESS=1 in the environment
+It starts by itself at a process's first backward pass on the CPU when zoo runs on two threads (two cores, or
+``zoo.set_num_threads(2)``): training steps are where splitting every op pays (bench/RESULTS.md), while
+single-sample inference runs faster on two BLAS threads, so processes that never train never start it.
+
+    ZOO_HELPER_PROCESS=1              # start it at the first op, whatever the thread count
+    ZOO_HELPER_PROCESS=0              # never start it (two BLAS threads instead)
+    zoo.core.parallel.enable() / disable()
 
 Ops that can split their work then give half of it to the helper process: linear layers, convolutions (half of
 their chunks of samples), attention (by samples), layer and batch norm, GELU, relu and residual adds; BLAS runs on one
@@ -14,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from .. import _malloc
 from .arena import Arena
 from .helper import Helper, HelperDied
 
@@ -21,15 +28,18 @@ __all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "s
            "matmuls"]
 
 ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
-_state = {"on": None, "arena": None, "helper": None, "blas": None, "jobs": 0}
+# on: None until the environment is read; auto: whether a backward pass may start the helper; threads: the thread
+# count zoo reports while the helper stands in for BLAS's threads
+_state = {"on": None, "auto": False, "arena": None, "helper": None, "ready": False, "trimmed": False, "blas": None,
+          "threads": None, "jobs": 0}
 _SPLIT_MACS = 1 << 20  # smaller products run here alone: the hand-off (about 10 µs) would eat the gain
 _SPLIT_ELEMENTS = 1 << 18  # the same for elementwise passes (bound by memory: two cores gain about 1.4x)
 _lock = threading.Lock()  # one job on the helper at a time; other threads compute alone meanwhile
 
 
-def enable(arena_bytes=ARENA_BYTES):
-    """Start the helper process (in the background) and run BLAS on one thread here. Warns and stays off where
-    shared memory or subprocesses are not available."""
+def enable(arena_bytes=ARENA_BYTES, quiet=False):
+    """Start the helper process (in the background) and run BLAS on one thread here. Warns (unless ``quiet``) and
+    stays off where shared memory or subprocesses are not available."""
     if _state["helper"] is not None:
         return
     arena = None
@@ -39,15 +49,45 @@ def enable(arena_bytes=ARENA_BYTES):
     except OSError as e:
         if arena is not None:
             os.close(arena.fd)
-        warnings.warn(f"zoo helper process not started: {e}", RuntimeWarning, stacklevel=2)
-        _state["on"] = False
+        if not quiet:
+            warnings.warn(f"zoo helper process not started: {e}", RuntimeWarning, stacklevel=2)
+        _state.update(on=False, auto=False)
         return
     from threadpoolctl import threadpool_limits
-    _state.update(on=True, arena=arena, helper=helper, blas=threadpool_limits(limits=1, user_api="blas"))
+    from ..threads import get_num_threads
+    threads = get_num_threads()
+    _state.update(on=True, arena=arena, helper=helper, ready=False, trimmed=False, threads=threads,
+                  blas=threadpool_limits(limits=1, user_api="blas"))
+
+
+def start_for_training(grad):
+    """Called at each backward pass with a root gradient: starts the helper when zoo decides by itself
+    (``ZOO_HELPER_PROCESS`` unset), runs on two threads and the gradient is a NumPy array."""
+    if _state["on"] is None:
+        is_enabled()
+    if _state["auto"] and _state["helper"] is None and type(grad) is np.ndarray:
+        from ..threads import requested_threads
+        if requested_threads() == 2:
+            enable(quiet=True)
+
+
+def after_backward():
+    """Called at the end of each backward pass: after the first one with the helper ready, the arrays the step
+    made before (in private memory) are freed and later steps allocate in the arena, so the heap's free memory
+    goes back to the OS once."""
+    if _state["ready"] and not _state["trimmed"]:
+        _state["trimmed"] = True
+        _malloc.release_free()
 
 
 def disable():
-    """Stop the helper process and restore the BLAS threads. Arrays already in the arena stay valid."""
+    """Stop the helper process and restore the BLAS threads; a later backward pass does not restart it. Arrays
+    already in the arena stay valid."""
+    _state["auto"] = False
+    _stop()
+
+
+def _stop():
     helper, blas = _state["helper"], _state["blas"]
     _state.update(on=False, helper=None, blas=None)
     if helper is not None:
@@ -61,8 +101,20 @@ def is_enabled():
     """Whether the helper is on (the first call reads ``ZOO_HELPER_PROCESS``)."""
     if _state["on"] is None:
         _state["on"] = False
-        if os.environ.get("ZOO_HELPER_PROCESS") == "1":
+        setting = os.environ.get("ZOO_HELPER_PROCESS", "")
+        _state["auto"] = setting not in ("0", "1")
+        if setting == "1":
             enable()
+    return bool(_state["on"])
+
+
+def threads_changed(n):
+    """``zoo.set_num_threads(n)``: an automatic helper stops unless n is 2 (a later backward pass on two threads
+    starts it again); one started on request stops at n = 1. Returns whether the helper stays on."""
+    if is_enabled() and (n == 1 or (_state["auto"] and n != 2)):
+        _stop()
+    if _state["on"]:
+        _state["threads"] = n
     return bool(_state["on"])
 
 
@@ -71,7 +123,10 @@ def _helper():
     if not is_enabled():
         return None
     helper = _state["helper"]
-    if helper is None or helper.ready:  # a helper that dies once ready is noticed by Helper.wait
+    if helper is None or _state["ready"]:  # a helper that dies once ready is noticed by Helper.wait
+        return helper
+    if helper.ready:
+        _state["ready"] = True
         return helper
     if helper.proc.poll() is not None:  # it exited before it took a job (a failed start)
         warnings.warn(f"zoo: the helper process exited with code {helper.proc.returncode}; continuing without it",
@@ -81,8 +136,9 @@ def _helper():
 
 
 def empty(shape, dtype):
-    """``np.empty(shape, dtype)``, in the arena while the helper is on (so that ``split`` can hand it over)."""
-    if is_enabled():
+    """``np.empty(shape, dtype)``, in the arena while the helper takes jobs (so that ``split`` can hand it over;
+    until the starting helper is ready, arrays stay private: no step holds memory in both places)."""
+    if _helper() is not None:
         out = _state["arena"].empty(shape, dtype)
         if out is not None:
             return out
@@ -90,8 +146,8 @@ def empty(shape, dtype):
 
 
 def zeros(shape, dtype):
-    """``np.zeros(shape, dtype)``, in the arena while the helper is on."""
-    if not is_enabled():
+    """``np.zeros(shape, dtype)``, in the arena while the helper takes jobs."""
+    if _helper() is None:
         return np.zeros(shape, dtype)
     out = empty(shape, dtype)
     out.fill(0)
@@ -108,8 +164,9 @@ def empty_like(a, dtype=None):
 
 
 def shared(a):
-    """``a``, copied into the arena while the helper is on unless it lies there already (or the arena is full)."""
-    if is_enabled() and type(a) is np.ndarray:
+    """``a``, copied into the arena while the helper takes jobs unless it lies there already (or the arena is
+    full)."""
+    if type(a) is np.ndarray and _helper() is not None:
         out = _state["arena"].shared(a)
         if out is not None:
             return out
@@ -227,7 +284,7 @@ def _matmul_batches(start, stop, a, b, out):
 
 def _drop_helper():
     helper, blas = _state["helper"], _state["blas"]
-    _state.update(on=False, helper=None, blas=None)
+    _state.update(on=False, auto=False, helper=None, blas=None)
     if helper is not None:
         helper.forget()
     if blas is not None:
@@ -239,7 +296,7 @@ def _after_fork_in_child():
     global _lock
     _lock = threading.Lock()
     arena, helper = _state["arena"], _state["helper"]
-    _state.update(on=False, helper=None, blas=None)
+    _state.update(on=False, auto=False, helper=None, blas=None)
     if helper is not None:
         helper.forget()
     if arena is not None and arena.fd >= 0:

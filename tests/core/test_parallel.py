@@ -93,6 +93,57 @@ def test_split_runs_halves_on_both_processes(helper):
     np.testing.assert_array_equal(out, 5.0 + np.arange(1000))
 
 
+_AUTO = """
+import os, time, numpy as np, zoo
+from zoo.core import parallel
+zoo.set_num_threads({threads})
+x = zoo.ones(3, requires_grad=True)
+before = parallel.is_enabled()
+(x * 2).sum().backward()
+print(before, parallel.is_enabled(), zoo.get_num_threads())
+"""
+
+
+@pytest.mark.parametrize("setting,threads,started", [("", 2, True), ("0", 2, False), ("", 3, False), ("", 1, False)])
+def test_first_backward_on_two_threads_starts_the_helper(setting, threads, started):
+    env = dict(os.environ, ZOO_HELPER_PROCESS=setting)
+    out = subprocess.run([sys.executable, "-c", _AUTO.format(threads=threads)], env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", str(started), str(threads)]
+
+
+def test_set_num_threads_stops_an_automatic_helper_unless_two(monkeypatch):
+    monkeypatch.setitem(parallel._state, "auto", True)
+    before = zoo.get_num_threads()
+    zoo.set_num_threads(2)
+    try:
+        parallel.start_for_training(np.ones(3))
+        assert parallel.is_enabled() and zoo.get_num_threads() == 2
+        zoo.set_num_threads(4)
+        assert not parallel.is_enabled() and zoo.get_num_threads() == 4
+        parallel.start_for_training(np.ones(3))  # four threads: BLAS's
+        assert not parallel.is_enabled()
+        zoo.set_num_threads(2)
+        parallel.start_for_training(np.ones(3))
+        assert parallel.is_enabled()
+        parallel.disable()  # explicitly off: later backward passes leave it off
+        parallel.start_for_training(np.ones(3))
+        assert not parallel.is_enabled()
+    finally:
+        parallel.disable()
+        zoo.set_num_threads(before)
+
+
+def test_heap_memory_goes_back_once_after_the_first_backward_with_the_helper(helper, monkeypatch):
+    calls = []
+    monkeypatch.setattr(parallel._malloc, "release_free", lambda: calls.append(1))
+    monkeypatch.setitem(parallel._state, "trimmed", False)
+    x = zoo.ones(3, requires_grad=True)
+    for _ in range(2):
+        (x * 2).sum().backward()
+    assert calls == [1]
+
+
 def test_split_returns_what_both_ranges_return(helper):
     before = _jobs()
     assert parallel.split(range_sum, 100, 2.0) == [(2.0 * sum(range(50)), (0, 50)), (2.0 * sum(range(50, 100)), (50, 100))]
@@ -172,8 +223,8 @@ def test_helper_that_fails_to_start_warns_and_turns_off(monkeypatch):
     parallel.enable()
     try:
         parallel._state["helper"].proc.wait()
-        out = parallel.empty((10,), np.float32)
         with pytest.warns(RuntimeWarning, match="exited with code 3"):
+            out = parallel.empty((10,), np.float32)
             parallel.split(fill_range, 10, out, 0.0)
         assert not parallel.is_enabled()
         np.testing.assert_array_equal(out, np.arange(10))
@@ -250,8 +301,8 @@ def test_arena_reuses_merges_and_reports_full():
     assert arena.offset_of(copy) is not None and arena.offset_of(ones) is None and (copy == 1).all()
 
 
-def test_full_arena_falls_back_to_private_memory(monkeypatch):
-    monkeypatch.setattr(parallel, "_state", dict(parallel._state, on=True, arena=Arena(parallel.arena.CONTROL_BYTES)))
+def test_full_arena_falls_back_to_private_memory(helper, monkeypatch):
+    monkeypatch.setitem(parallel._state, "arena", Arena(parallel.arena.CONTROL_BYTES))  # no room for arrays
     a = parallel.empty((1000,), np.float32)
     assert parallel._state["arena"].offset_of(a) is None and a.shape == (1000,)
 

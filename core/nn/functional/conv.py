@@ -268,16 +268,22 @@ def _chunk_list(first, last, fn, bounds, *args):
     return [fn(a, b, *args) for a, b in bounds[first:last]]
 
 
-def _pack(x, lo, hi):
+def _scratch(whole):
+    """Where a chunk's temporaries go: the helper process's arena when the chunk is the whole batch (its GEMMs
+    may then be shared with the helper), else private memory. Either has ``zeros`` and ``empty``."""
+    return helper_process if whole else np
+
+
+def _pack(x, lo, hi, mem=np):
     """``x`` (n, C, *in) channel-first, zero-padded by ``lo``/``hi`` (negative: cropped) and flattened:
-    (C, n * prod(P)), P the padded size."""
+    (C, n * prod(P)), P the padded size; allocated by ``mem`` (``_scratch``)."""
     if min(lo) < 0 or min(hi) < 0:
         x = crop(x, [max(-a, 0) for a in lo], [s - max(-a, 0) - max(-b, 0) for s, a, b in zip(x.shape[2:], lo, hi)])
         lo, hi = [max(a, 0) for a in lo], [max(b, 0) for b in hi]
     n, c = x.shape[:2]
     P = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
     m = n * math.prod(P)
-    buf = helper_process.zeros((c, m), x.dtype)
+    buf = mem.zeros((c, m), x.dtype)
     grid = buf.reshape((c, n) + P)
     grid[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:]))] = x.swapaxes(0, 1)
     return buf
@@ -335,7 +341,7 @@ def _per_sample_chunk(lo, hi, a, x3, out3, bias):
     C = x3.shape[1]
     xs = x3[lo:hi]
     if a.shape[1] > C:
-        xs = helper_process.empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
+        xs = _scratch(hi - lo == 1).empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
         xs[:, :C] = x3[lo:hi]
         xs[:, C] = 1
     if hi - lo == 1:  # a single sample: its columns shared with the helper process
@@ -414,14 +420,14 @@ def _grid_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of a stride-1 ``_cpu_conv``: columns on the grid (contiguous runs, copied at memory speed),
     one GEMM, the extra positions dropped."""
     ph = _phases(geo, shared=True)
-    cols = _grid_cols(_input_grids(ph, x[a:b])[:, 0], ph.Q, geo, (b - a) * ph.size)
+    cols = _grid_cols(_input_grids(ph, x[a:b], _scratch(b - a == x.shape[0]))[:, 0], ph.Q, geo, (b - a) * ph.size)
     r = _add_bias(helper_process.matmul(w2, cols), bias)  # a single sample: its columns shared with the helper
     y[a:b] = r.reshape((w2.shape[0], b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
 
 
 def _window_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of ``_cpu_conv``: exact columns and one GEMM."""
-    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, geo.padded(), geo)
+    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi, _scratch(b - a == x.shape[0])), b - a, geo.padded(), geo)
     r = _add_bias(helper_process.matmul(w2, cols), bias)  # a single sample: its columns shared with the helper
     y[a:b] = r.reshape((w2.shape[0], b - a) + tuple(geo.out_size)).swapaxes(0, 1)
 
@@ -465,10 +471,11 @@ def _shared_grid_shape(geo):
     return tuple(Q)
 
 
-def _phase_grids(ph, n, channels, dtype):
+def _phase_grids(ph, n, channels, dtype, mem=np):
     """Zeroed phase grids of n samples, channels first: (channels, phases, n * grid size + the largest tap
-    offset). Tap t of ``ph.taps`` = (i, off) reads or writes ``grids[:, i, off:off + n * ph.size]``."""
-    return helper_process.zeros((channels, len(ph.phases), n * ph.size + max(off for _, off in ph.taps)), dtype)
+    offset), allocated by ``mem`` (``_scratch``). Tap t of ``ph.taps`` = (i, off) reads or writes
+    ``grids[:, i, off:off + n * ph.size]``."""
+    return mem.zeros((channels, len(ph.phases), n * ph.size + max(off for _, off in ph.taps)), dtype)
 
 
 def _phase_view(grids, i, n, ph):
@@ -476,19 +483,19 @@ def _phase_view(grids, i, n, ph):
     return grids[:, i, :n * ph.size].reshape((grids.shape[0], n) + ph.Q)
 
 
-def _input_grids(ph, xc):
+def _input_grids(ph, xc, mem=np):
     """The phase grids of a chunk of samples ``xc`` (n, C, *in), as ``_phase_grids``."""
     n = xc.shape[0]
-    grids = _phase_grids(ph, n, xc.shape[1], xc.dtype)
+    grids = _phase_grids(ph, n, xc.shape[1], xc.dtype, mem)
     ph.scatter(lambda i: _phase_view(grids, i, n, ph), xc.swapaxes(0, 1))
     return grids
 
 
-def _output_grid(ph, gyc):
+def _output_grid(ph, gyc, mem=np):
     """A chunk of output gradients ``gyc`` (n, Co, *out) on the (Co, n * grid size) output grid, zero at the
-    grid's extra positions."""
+    grid's extra positions; allocated by ``mem`` (``_scratch``)."""
     n, co = gyc.shape[:2]
-    g = helper_process.zeros((co, n * ph.size), gyc.dtype)
+    g = mem.zeros((co, n * ph.size), gyc.dtype)
     g.reshape((co, n) + ph.Q)[ph.valid] = gyc.swapaxes(0, 1)
     return g
 
@@ -516,8 +523,9 @@ def _taps_chunk(a, b, x, per_tap, y, geo, bias):
     """Samples [a, b) of ``_cpu_conv_taps``."""
     ph = _phases(geo, shared=True)
     Co, n, m = per_tap.shape[1], b - a, (b - a) * ph.size
-    grids = _input_grids(ph, x[a:b])
-    acc = helper_process.empty((Co, m), x.dtype)
+    mem = _scratch(n == x.shape[0])
+    grids = _input_grids(ph, x[a:b], mem)
+    acc = mem.empty((Co, m), x.dtype)
     if bias is not None:
         acc[...] = bias.astype(x.dtype, copy=False)[:, None]
     # a single sample (not split by samples): its output channels are shared with the helper process instead
@@ -551,8 +559,9 @@ def _taps_input_grad_chunk(a, b, gy, per_tap, gx, geo):
     """Samples [a, b) of ``_cpu_conv_taps_input_grad``."""
     ph = _phases(geo, shared=True)
     n, m = b - a, (b - a) * ph.size
-    g = _output_grid(ph, gy[a:b])
-    grids = _phase_grids(ph, n, per_tap.shape[1], gy.dtype)
+    mem = _scratch(n == gy.shape[0])
+    g = _output_grid(ph, gy[a:b], mem)
+    grids = _phase_grids(ph, n, per_tap.shape[1], gy.dtype, mem)
     # a single sample (not split by samples): its input channels are shared with the helper process instead
     helper_process.split(_tap_gemms_adjoint, per_tap.shape[1], per_tap, g, grids, ph.taps)
     ph.gather(lambda i: _phase_view(grids, i, n, ph), gx[a:b].swapaxes(0, 1))
