@@ -2,6 +2,7 @@
 elementwise threads; ``zoo.get_num_threads`` reads the BLAS setting (or the helper process's, see
 ``zoo.core.parallel``). Until it is called, both follow
 ``OMP_NUM_THREADS`` when that is set (as in PyTorch), else the number of cores (at most 8 for zoo's own)."""
+import contextlib
 import os
 
 _limits = [None]
@@ -27,6 +28,20 @@ def set_num_threads(n):
     _limits[0] = threadpool_limits(limits=1 if helper_on else n, user_api="blas")
     from .ops.blockwise import set_threads
     set_threads(n)
+
+
+@contextlib.contextmanager
+def limited(n):
+    """``set_num_threads(n)`` for a ``with`` block (BLAS, zoo's own threads and its helper process), the previous
+    count after it."""
+    before = _requested[0]
+    restore = requested_threads()
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(restore)
+        _requested[0] = before
 
 
 def requested_threads():

@@ -580,12 +580,12 @@ class BaseAlgorithm:
         self.logger.record("time/total_timesteps", self.num_timesteps)
 
     def _thread_limit(self):
-        """While learning, small MLP policies run BLAS on one thread: their matrices are too small to gain from
-        threads, and on a busy machine the threads' synchronisation costs many times the arithmetic."""
+        """While learning, small MLP policies run on one thread (BLAS and zoo's helper process off): their
+        matrices are too small to gain from threads, and on a busy machine the threads' synchronisation costs many
+        times the arithmetic."""
         extractor = getattr(self.policy, "features_extractor_class", None)
         if self.device.type == "cpu" and extractor is not None and extractor.__name__ == "FlattenExtractor":
-            from threadpoolctl import threadpool_limits
-            return threadpool_limits(limits=1, user_api="blas")
+            return zoo.threads.limited(1)
         return contextlib.nullcontext()
 
     def _finish_learn(self):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _malloc
 from .arena import Arena
-from .helper import Helper, HelperDied
+from .helper import SMALL_BYTES, Helper, HelperDied
 
 __all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split", "matmul",
            "matmuls"]
@@ -164,9 +164,9 @@ def empty_like(a, dtype=None):
 
 
 def shared(a):
-    """``a``, copied into the arena while the helper takes jobs unless it lies there already (or the arena is
-    full)."""
-    if type(a) is np.ndarray and _helper() is not None:
+    """An input array as the helper reads it: ``a``, copied into the arena while the helper takes jobs unless it
+    lies there already, is small enough to travel by value (read-only) or the arena is full."""
+    if type(a) is np.ndarray and a.nbytes > SMALL_BYTES and _helper() is not None:
         out = _state["arena"].shared(a)
         if out is not None:
             return out
@@ -177,7 +177,7 @@ def add(a, b):
     """``a + b``; for two NumPy arrays of one shape and dtype while the helper is on, written into the arena (a
     residual sum, a gradient summed over two uses: the next op can split its work without copying it in)."""
     if (type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype
-            and is_enabled()):
+            and a.nbytes > SMALL_BYTES and is_enabled()):
         out = empty(a.shape, a.dtype)
         if out.size >= _SPLIT_ELEMENTS and a.flags.c_contiguous and b.flags.c_contiguous:
             split(_add_range, out.size, a.reshape(-1), b.reshape(-1), out.reshape(-1))

@@ -137,15 +137,25 @@ class Arena:
             np.copyto(out, a)
         return out
 
+    def _live_spans(self):
+        """(offset, size) of the allocated runs between the control block and the top."""
+        spans, start = [], CONTROL_BYTES
+        for offset, size in sorted((o, s) for s, offs in self._free.items() for o in offs):
+            if offset > start:
+                spans.append((start, offset - start))
+            start = max(start, offset + size)
+        if self._top > start:
+            spans.append((start, self._top - start))
+        return spans
+
     # ------------------------------------------------------------------------------------------------------
     # fork
     # ------------------------------------------------------------------------------------------------------
 
     def privatize(self):
-        """In a forked child: replace the shared mapping, in place, by a private copy of its used part."""
-        used = self._top
-        saved = ctypes.create_string_buffer(used)
-        ctypes.memmove(saved, self.base, used)
+        """In a forked child: replace the shared mapping, in place, by a private copy of its live blocks (free
+        blocks and the control block hold nothing the child reads; the rest of the mapping stays untouched)."""
+        saved = [(offset, ctypes.string_at(self.base + offset, size)) for offset, size in self._live_spans()]
         libc = ctypes.CDLL(None, use_errno=True)
         libc.mmap.restype = ctypes.c_void_p
         libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
@@ -154,7 +164,8 @@ class Arena:
         got = libc.mmap(self.base, self.nbytes, mmap.PROT_READ | mmap.PROT_WRITE, flags, -1, 0)
         if got != self.base:
             raise OSError(ctypes.get_errno(), "shared-memory arena: could not remap privately after fork")
-        ctypes.memmove(self.base, saved, used)
+        for offset, data in saved:
+            ctypes.memmove(self.base + offset, data, len(data))
         os.close(self.fd)
         self.fd = -1
         self._lock = threading.Lock()  # a thread of the parent may have held it at the fork

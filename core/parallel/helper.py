@@ -34,7 +34,7 @@ SEQ, ACK, DONE, SLEEPING, FAILED, LENGTH, READY, STOP, OUT_LENGTH = range(9)
 DESC_AT = 64  # byte offset of the job description in the control block
 OUT_AT = 256 << 10  # byte offset of the job's result, or of its traceback when it failed (length: OUT_LENGTH)
 SPIN_SECONDS = 0.05  # how long the helper spins for the next job before it sleeps
-_SMALL_BYTES = 1 << 16  # arrays outside the arena up to this size travel by value (read-only inputs)
+SMALL_BYTES = 1 << 16  # arrays outside the arena up to this size travel by value (read-only inputs)
 _REWAKE_SECONDS = 0.002  # a job not started after this long: wake the helper again
 _POLL_SECONDS = 0.05  # how often a waiting caller checks that the helper still lives
 
@@ -54,7 +54,7 @@ def describe(arena, args):
             if offset is not None:
                 out.append(("a", offset, a.shape, a.strides, a.dtype.str))
                 continue
-            if a.nbytes > _SMALL_BYTES:
+            if a.nbytes > SMALL_BYTES:
                 raise ValueError(f"helper job: an array of shape {a.shape} ({a.nbytes} bytes) is not in the shared "
                                  f"arena; allocate it with zoo.core.parallel.empty() or copy it with shared()")
             out.append(("b", a.tobytes(), a.shape, a.dtype.str))

@@ -134,6 +134,26 @@ def test_set_num_threads_stops_an_automatic_helper_unless_two(monkeypatch):
         zoo.set_num_threads(before)
 
 
+def test_limited_threads_stop_the_helper_for_a_block_and_restore_the_count(monkeypatch):
+    from zoo.core.threads import limited
+    monkeypatch.setitem(parallel._state, "auto", True)
+    before = zoo.get_num_threads()
+    zoo.set_num_threads(2)
+    try:
+        parallel.start_for_training(np.ones(3))
+        assert parallel.is_enabled()
+        with limited(1):
+            assert not parallel.is_enabled() and zoo.get_num_threads() == 1
+            parallel.start_for_training(np.ones(3))  # a backward pass inside the block: still one thread
+            assert not parallel.is_enabled()
+        assert zoo.get_num_threads() == 2
+        parallel.start_for_training(np.ones(3))
+        assert parallel.is_enabled()
+    finally:
+        parallel.disable()
+        zoo.set_num_threads(before)
+
+
 def test_heap_memory_goes_back_once_after_the_first_backward_with_the_helper(helper, monkeypatch):
     calls = []
     monkeypatch.setattr(parallel._malloc, "release_free", lambda: calls.append(1))
