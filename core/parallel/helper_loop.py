@@ -7,6 +7,7 @@ import importlib
 import os
 import pickle
 import select
+import signal
 import sys
 import time
 import traceback
@@ -52,6 +53,9 @@ def _wait_for_job(ctl, seen, wake, parent):
 
 
 def main(argv):
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides what happens, and the helper
+    # exits with it (or when asked to stop), without a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd, nbytes, wake, parent = (int(a) for a in argv)
     arena = Arena(nbytes, fd)
     ctl = arena.control
