@@ -112,46 +112,43 @@ def test_first_backward_on_two_threads_starts_the_helper(setting, threads, start
     assert out.stdout.split() == ["False", str(started), str(threads)]
 
 
-def test_set_num_threads_stops_an_automatic_helper_unless_two(monkeypatch):
+@pytest.fixture
+def two_threads_auto(monkeypatch):
+    """zoo on two threads, deciding about the helper by itself; the thread count and the helper restored after."""
     monkeypatch.setitem(parallel._state, "auto", True)
     before = zoo.get_num_threads()
     zoo.set_num_threads(2)
-    try:
-        parallel.start_for_training(np.ones(3))
-        assert parallel.is_enabled() and zoo.get_num_threads() == 2
-        zoo.set_num_threads(4)
-        assert not parallel.is_enabled() and zoo.get_num_threads() == 4
-        parallel.start_for_training(np.ones(3))  # four threads: BLAS's
-        assert not parallel.is_enabled()
-        zoo.set_num_threads(2)
-        parallel.start_for_training(np.ones(3))
-        assert parallel.is_enabled()
-        parallel.disable()  # explicitly off: later backward passes leave it off
-        parallel.start_for_training(np.ones(3))
-        assert not parallel.is_enabled()
-    finally:
-        parallel.disable()
-        zoo.set_num_threads(before)
+    yield
+    parallel.disable()
+    zoo.set_num_threads(before)
 
 
-def test_limited_threads_stop_the_helper_for_a_block_and_restore_the_count(monkeypatch):
+def test_set_num_threads_stops_an_automatic_helper_unless_two(two_threads_auto):
+    parallel.start_for_training(np.ones(3))
+    assert parallel.is_enabled() and zoo.get_num_threads() == 2
+    zoo.set_num_threads(4)
+    assert not parallel.is_enabled() and zoo.get_num_threads() == 4
+    parallel.start_for_training(np.ones(3))  # four threads: BLAS's
+    assert not parallel.is_enabled()
+    zoo.set_num_threads(2)
+    parallel.start_for_training(np.ones(3))
+    assert parallel.is_enabled()
+    parallel.disable()  # explicitly off: later backward passes leave it off
+    parallel.start_for_training(np.ones(3))
+    assert not parallel.is_enabled()
+
+
+def test_limited_threads_stop_the_helper_for_a_block_and_restore_the_count(two_threads_auto):
     from zoo.core.threads import limited
-    monkeypatch.setitem(parallel._state, "auto", True)
-    before = zoo.get_num_threads()
-    zoo.set_num_threads(2)
-    try:
-        parallel.start_for_training(np.ones(3))
-        assert parallel.is_enabled()
-        with limited(1):
-            assert not parallel.is_enabled() and zoo.get_num_threads() == 1
-            parallel.start_for_training(np.ones(3))  # a backward pass inside the block: still one thread
-            assert not parallel.is_enabled()
-        assert zoo.get_num_threads() == 2
-        parallel.start_for_training(np.ones(3))
-        assert parallel.is_enabled()
-    finally:
-        parallel.disable()
-        zoo.set_num_threads(before)
+    parallel.start_for_training(np.ones(3))
+    assert parallel.is_enabled()
+    with limited(1):
+        assert not parallel.is_enabled() and zoo.get_num_threads() == 1
+        parallel.start_for_training(np.ones(3))  # a backward pass inside the block: still one thread
+        assert not parallel.is_enabled()
+    assert zoo.get_num_threads() == 2
+    parallel.start_for_training(np.ones(3))
+    assert parallel.is_enabled()
 
 
 def test_heap_memory_goes_back_once_after_the_first_backward_with_the_helper(helper, monkeypatch):
