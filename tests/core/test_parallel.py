@@ -163,7 +163,8 @@ def test_heap_memory_goes_back_once_after_the_first_backward_with_the_helper(hel
 
 def test_split_returns_what_both_ranges_return(helper):
     before = _jobs()
-    assert parallel.split(range_sum, 100, 2.0) == [(2.0 * sum(range(50)), (0, 50)), (2.0 * sum(range(50, 100)), (50, 100))]
+    halves = [(2.0 * sum(range(50)), (0, 50)), (2.0 * sum(range(50, 100)), (50, 100))]
+    assert parallel.split(range_sum, 100, 2.0) == halves
     assert _jobs() == before + 1
     parallel.disable()
     assert parallel.split(range_sum, 100, 2.0) == [(2.0 * sum(range(100)), (0, 100))]

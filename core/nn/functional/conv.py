@@ -338,14 +338,14 @@ def _per_sample_gemm(a, x3, out3, bias=None):
 
 def _per_sample_chunk(lo, hi, a, x3, out3, bias):
     """Samples [lo, hi) of ``_per_sample_gemm``; ``a`` with one more column than x3 has rows: the bias column."""
-    C = x3.shape[1]
+    C, single = x3.shape[1], hi - lo == x3.shape[0] == 1
     xs = x3[lo:hi]
     if a.shape[1] > C:
-        xs = _scratch(hi - lo == 1).empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
+        xs = _scratch(single).empty((hi - lo, C + 1, x3.shape[2]), x3.dtype)
         xs[:, :C] = x3[lo:hi]
         xs[:, C] = 1
-    if hi - lo == 1:  # a single sample: its columns shared with the helper process
-        helper_process.matmul(a, xs[0], out=out3[lo])
+    if single:
+        _chunk_gemm(a, xs[0], True, out=out3[lo])
     else:
         np.matmul(a, xs, out=out3[lo:hi])
     if bias is not None:
@@ -419,16 +419,25 @@ def _cpu_conv(x, w, geo, bias=None):
 def _grid_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of a stride-1 ``_cpu_conv``: columns on the grid (contiguous runs, copied at memory speed),
     one GEMM, the extra positions dropped."""
-    ph = _phases(geo, shared=True)
-    cols = _grid_cols(_input_grids(ph, x[a:b], _scratch(b - a == x.shape[0]))[:, 0], ph.Q, geo, (b - a) * ph.size)
-    r = _add_bias(helper_process.matmul(w2, cols), bias)  # a single sample: its columns shared with the helper
+    ph, whole = _phases(geo, shared=True), b - a == x.shape[0]
+    cols = _grid_cols(_input_grids(ph, x[a:b], _scratch(whole))[:, 0], ph.Q, geo, (b - a) * ph.size)
+    r = _add_bias(_chunk_gemm(w2, cols, whole), bias)
     y[a:b] = r.reshape((w2.shape[0], b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
+
+
+def _chunk_gemm(w2, cols, whole, out=None):
+    """A chunk's GEMM ``w2 @ cols``: for the whole batch (not split by samples), its columns shared with the helper
+    process when it is on."""
+    if whole:
+        return helper_process.matmul(w2, cols, out=out)
+    return np.matmul(w2, cols, out=out)
 
 
 def _window_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of ``_cpu_conv``: exact columns and one GEMM."""
-    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi, _scratch(b - a == x.shape[0])), b - a, geo.padded(), geo)
-    r = _add_bias(helper_process.matmul(w2, cols), bias)  # a single sample: its columns shared with the helper
+    whole = b - a == x.shape[0]
+    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi, _scratch(whole)), b - a, geo.padded(), geo)
+    r = _add_bias(_chunk_gemm(w2, cols, whole), bias)
     y[a:b] = r.reshape((w2.shape[0], b - a) + tuple(geo.out_size)).swapaxes(0, 1)
 
 

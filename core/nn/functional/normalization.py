@@ -59,7 +59,8 @@ class Norm(Function):
         rows = x.size // C
         stats = parallel.empty((3, rows, 1), x.dtype)  # mean, var, r per row
         xhat, y = parallel.empty((rows, C), x.dtype), parallel.empty((rows, C), x.dtype)
-        parallel.split(_layer_norm_rows, rows, parallel.shared(x.reshape(rows, C)), w, b, self.eps, xhat, stats, y)
+        parallel.split(_layer_norm_rows, rows, *(parallel.shared(a) for a in (x.reshape(rows, C), w, b)), self.eps,
+                       xhat, stats, y)
         kept = x.shape[:-1] + (1,)
         self.mean, self.var, self.r = (s.reshape(kept) for s in stats)
         self.xhat, self.w = xhat.reshape(x.shape), w
@@ -73,7 +74,7 @@ class Norm(Function):
         rows = g.size // C
         gx = parallel.empty((rows, C), g.dtype) if need[0] else None
         parts = parallel.split(_layer_norm_grad_rows, rows, parallel.shared(g.reshape(rows, C)),
-                               self.xhat.reshape(rows, C), self.r.reshape(rows, 1), self.w, gx)
+                               self.xhat.reshape(rows, C), self.r.reshape(rows, 1), parallel.shared(self.w), gx)
         gw = sum(p[0] for p in parts)
         gb = sum(p[1] for p in parts)
         return (None if gx is None else gx.reshape(g.shape), gw.astype(self.w.dtype, copy=False) if need[1] else None,
