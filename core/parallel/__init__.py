@@ -164,13 +164,18 @@ def empty_like(a, dtype=None):
 
 
 def shared(a):
-    """An input array as the helper reads it: ``a``, copied into the arena while the helper takes jobs unless it
-    lies there already, is small enough to travel by value (read-only) or the arena is full."""
-    if type(a) is np.ndarray and a.nbytes > SMALL_BYTES and _helper() is not None:
-        out = _state["arena"].shared(a)
-        if out is not None:
-            return out
-    return a
+    """An input array as the helper reads it while it takes jobs: ``a`` when it lies in the arena, a read-only view
+    of it when it is small enough to travel by value, else a copy in the arena (``a`` when the arena is full)."""
+    if type(a) is not np.ndarray or _helper() is None:
+        return a
+    if a.nbytes <= SMALL_BYTES:
+        if not a.flags.writeable or _state["arena"].offset_of(a) is not None:
+            return a
+        view = a.view()
+        view.flags.writeable = False
+        return view
+    out = _state["arena"].shared(a)
+    return a if out is None else out
 
 
 def add(a, b):

@@ -34,7 +34,7 @@ SEQ, ACK, DONE, SLEEPING, FAILED, LENGTH, READY, STOP, OUT_LENGTH = range(9)
 DESC_AT = 64  # byte offset of the job description in the control block
 OUT_AT = 256 << 10  # byte offset of the job's result, or of its traceback when it failed (length: OUT_LENGTH)
 SPIN_SECONDS = 0.05  # how long the helper spins for the next job before it sleeps
-SMALL_BYTES = 1 << 16  # arrays outside the arena up to this size travel by value (read-only inputs)
+SMALL_BYTES = 1 << 16  # read-only arrays outside the arena up to this size travel by value
 _REWAKE_SECONDS = 0.002  # a job not started after this long: wake the helper again
 _POLL_SECONDS = 0.05  # how often a waiting caller checks that the helper still lives
 
@@ -45,8 +45,9 @@ class HelperDied(RuntimeError):
 
 def describe(arena, args):
     """The arguments as the helper rebuilds them: ("a", offset, shape, strides, dtype) for arena arrays,
-    ("b", bytes, shape, dtype) for small arrays sent by value (raw bytes pickle several times faster than an
-    array), ("v", value) for anything else."""
+    ("b", bytes, shape, dtype) for small read-only arrays sent by value (raw bytes pickle several times faster
+    than an array), ("v", value) for anything else. Any other array cannot travel (ValueError): a large one, or a
+    writable one outside the arena, whose writes in the helper would be lost."""
     out = []
     for a in args:
         if type(a) is np.ndarray:
@@ -54,9 +55,10 @@ def describe(arena, args):
             if offset is not None:
                 out.append(("a", offset, a.shape, a.strides, a.dtype.str))
                 continue
-            if a.nbytes > SMALL_BYTES:
+            if a.nbytes > SMALL_BYTES or a.flags.writeable:
                 raise ValueError(f"helper job: an array of shape {a.shape} ({a.nbytes} bytes) is not in the shared "
-                                 f"arena; allocate it with zoo.core.parallel.empty() or copy it with shared()")
+                                 f"arena; allocate it with zoo.core.parallel.empty(), or pass an input through "
+                                 f"shared()")
             out.append(("b", a.tobytes(), a.shape, a.dtype.str))
         else:
             out.append(("v", a))

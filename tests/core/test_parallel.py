@@ -437,12 +437,17 @@ def test_layer_norm_on_helper_matches_without(posted, affine):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
-def test_arrays_sent_by_value_are_read_only_in_the_helper(helper):
-    out = parallel.empty((64,), np.float32)
-    small = np.zeros(8, np.float32)  # outside the arena: travels by value
+def test_small_arrays_travel_read_only_and_writable_ones_stay_here(helper):
+    small = np.zeros(8, np.float32)  # outside the arena and writable: the helper's writes would be lost
+    before = _jobs()
+    parallel.split(fill_range, 8, small, 0.0)
+    assert _jobs() == before  # so the whole job ran here
+    np.testing.assert_array_equal(small, np.arange(8))
+    readable = parallel.shared(small)  # a read-only view: travels by value
+    assert parallel._state["arena"].offset_of(readable) is None and not readable.flags.writeable
     with pytest.raises(RuntimeError, match="read-only"):
-        parallel.split(fill_range, 8, small, 0.0)
-    np.testing.assert_array_equal(small[:4], np.arange(4))  # this process's half
+        parallel.split(fill_range, 8, readable, 0.0)
+    out = parallel.empty((64,), np.float32)
     parallel.split(fill_range, 64, out, 0.0)
     np.testing.assert_array_equal(out, np.arange(64))
 
@@ -474,4 +479,32 @@ def test_matmul_op_on_helper_matches_without(posted, shapes):
     assert posted & {"_matmul_rows", "_matmul_columns", "_matmul_batches"}
     parallel.disable()
     for got, want in zip(with_helper, step()):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def _depthwise_step(x_np, channels_last):
+    """Depthwise layers through every CPU depthwise kernel: polyphase planes (stride 1, also its input gradient),
+    small planes last (stride 2) with its polyphase input gradient, or channels last; and the weight gradients."""
+    zoo.manual_seed(0)
+    C = x_np.shape[1]
+    layers = [zoo.nn.Conv2d(C, C, 3, padding=1, groups=C), zoo.nn.Conv2d(C, C, 3, stride=2, padding=1, groups=C)]
+    x = zoo.tensor(x_np, requires_grad=True)
+    y = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) if channels_last else x
+    for layer in layers:
+        y = layer(y)
+    y.square().sum().backward()
+    return [x.grad.numpy()] + [p.grad.numpy().copy() for layer in layers for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_depthwise_on_helper_matches_without(posted, channels_last):
+    x = np.random.default_rng(3).standard_normal((8, 32, 40, 40)).astype(np.float32)
+    with_helper = _depthwise_step(x, channels_last)
+    if channels_last:  # both layers keep the layout
+        assert posted >= {"_dw_channels_last_rows", "_dw_weight_grad_chunk"}
+    else:
+        assert posted >= {"_dw_chunk", "_dw_planes_last_chunk", "_dw_input_grad_chunk", "_dw_weight_grad_chunk"}
+    parallel.disable()
+    without = _depthwise_step(x, channels_last)
+    for got, want in zip(with_helper, without):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)

@@ -333,7 +333,7 @@ def _per_sample_gemm(a, x3, out3, bias=None):
     if augment:
         a, bias = np.concatenate([a, bias[:, None].astype(a.dtype)], axis=1), None
     run_chunks(N, a.shape[0] * L * out3.itemsize, _per_sample_chunk, helper_process.shared(a),
-               helper_process.shared(x3), out3, bias)
+               helper_process.shared(x3), out3, helper_process.shared(bias))
 
 
 def _per_sample_chunk(lo, hi, a, x3, out3, bias):
@@ -410,9 +410,10 @@ def _cpu_conv(x, w, geo, bias=None):
     y = helper_process.empty((N, Co) + out, np.result_type(x, w))
     x, w2 = helper_process.shared(x), helper_process.shared(w.reshape(Co, C * K))
     if ph is not None and ph.size <= _GRID_WASTE * math.prod(out):
-        run_chunks(N, C * K * ph.size * x.itemsize, _grid_cols_chunk, x, w2, y, geo, bias)
+        run_chunks(N, C * K * ph.size * x.itemsize, _grid_cols_chunk, x, w2, y, geo, helper_process.shared(bias))
     else:
-        run_chunks(N, C * K * math.prod(out) * x.itemsize, _window_cols_chunk, x, w2, y, geo, bias)
+        run_chunks(N, C * K * math.prod(out) * x.itemsize, _window_cols_chunk, x, w2, y, geo,
+                   helper_process.shared(bias))
     return y
 
 
@@ -524,7 +525,7 @@ def _cpu_conv_taps(x, w, geo, bias=None):
     per_tap[...] = np.moveaxis(w.reshape(Co, C, K), 2, 0)
     y = helper_process.empty((N, Co) + tuple(geo.out_size), x.dtype)
     run_chunks(N, (C * len(ph.phases) + Co) * ph.size * x.itemsize, _taps_chunk, helper_process.shared(x), per_tap,
-               y, geo, bias, chunk_bytes=_TAP_CHUNK_BYTES)
+               y, geo, helper_process.shared(bias), chunk_bytes=_TAP_CHUNK_BYTES)
     return y
 
 
@@ -704,6 +705,7 @@ _DW_LAST = 1024       # planes with fewer output positions (output-grid runs, in
 # (EfficientNet-Lite0's depthwise layers: 12.8 ms on one thread at batch 1 against 15.0 on two; at batch 8,
 # planes-last layers 1.5-1.8x faster on two, planes-first ones slower).
 _DW_PARALLEL = 1 << 19
+_DW_HELPER = 1 << 16  # the same for the helper process (no GIL between the two; any layout)
 
 
 class _Phases:
@@ -853,10 +855,25 @@ def _dw_weights(w, N, C, dtype):
     return np.broadcast_to(w.reshape(C, m, -1).astype(dtype, copy=False), (N, C, m, w[0].size)).reshape(N * C, m, -1)
 
 
-def _dw_run(lay, n_planes, per_plane, fn, itemsize):
-    return run_chunks(n_planes, lay.Mo * per_plane * itemsize, fn,
+def _dw_parallel(elements, planes_last=True):
+    """Whether a depthwise pass over ``elements`` output-grid elements runs its chunks in parallel."""
+    if helper_process.is_enabled():
+        return elements >= _DW_HELPER
+    return planes_last and elements >= _DW_PARALLEL
+
+
+def _dw_run(lay, n_planes, per_plane, itemsize, fn, *args):
+    """run_chunks over the planes of the polyphase depthwise kernels."""
+    return run_chunks(n_planes, lay.Mo * per_plane * itemsize, fn, *args,
                       chunk_bytes=(_DW_CHUNK if lay.last else _DW_BLOCK) * itemsize, blas=False,
-                      parallel=lay.last and n_planes * lay.Mo * per_plane >= _DW_PARALLEL)
+                      parallel=_dw_parallel(n_planes * lay.Mo * per_plane, lay.last))
+
+
+def _dw_plane_bias(bias, N, C, m, dtype):
+    """Per plane (sample, channel) and multiplier j, the bias of output channel c*m + j: (N*C, m), or None."""
+    if bias is None:
+        return None
+    return helper_process.shared(np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m))
 
 
 def _interior(geo):
@@ -874,45 +891,45 @@ def _cpu_depthwise_planes_last(x, w, geo, bias=None):
     (*padded, n); then for every block of output rows ONE einsum over a strided view (*kernel, *out, n) of it, a
     regular lattice for any stride and dilation, gives the exact output (no phase split, no garbage columns)."""
     N, C = x.shape[:2]
-    Co, nd = w.shape[0], len(geo.k)
+    Co = w.shape[0]
     m = Co // C
     dtype = np.result_type(x, w)
-    out_size, P = tuple(geo.out_size), geo.padded()
-    y = np.empty((N, Co) + out_size, dtype)
-    xs = x.reshape((N * C,) + x.shape[2:])
-    ys = _dw_planes(y, C)
-    wp = _dw_weights(w, N, C, dtype)
-    bp = None if bias is None else np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m)
+    y = helper_process.empty((N, Co) + tuple(geo.out_size), dtype)
+    xs = helper_process.shared(x.reshape((N * C,) + x.shape[2:]))
+    wp = helper_process.shared(_dw_weights(w, N, C, dtype))
+    n_planes, per_plane = N * C, math.prod(geo.out_size) * m
+    run_chunks(n_planes, per_plane * y.itemsize, _dw_planes_last_chunk, xs, _dw_planes(y, C), wp,
+               _dw_plane_bias(bias, N, C, m, dtype), geo, chunk_bytes=_DW_CHUNK * y.itemsize, blas=False,
+               parallel=_dw_parallel(n_planes * per_plane))
+    return y
+
+
+def _dw_planes_last_chunk(a, b, xs, ys, wp, bp, geo):
+    """Planes [a, b) of ``_cpu_depthwise_planes_last``."""
+    n, m, nd, dtype = b - a, ys.shape[1], len(geo.k), ys.dtype
+    out_size = tuple(geo.out_size)
     kernel, outer = "abcdefgh"[:nd], "stuvwxyz"[:nd]
     subscripts = f"{kernel}{outer}p,{kernel}p->{outer}p"
     src, dst = _interior(geo)
-    src = (_ALL,) + src
     row = math.prod(out_size[1:])
-
-    def chunk(a, b):
-        n = b - a
-        padded = np.zeros(P + (n,), dtype)
-        padded[dst] = np.moveaxis(xs[a:b][src], 0, -1)
-        item, grid = padded.itemsize, padded.strides[:nd]
-        k_strides = tuple(g * d for g, d in zip(grid, geo.dilation))
-        o_strides = tuple(g * st for g, st in zip(grid, geo.stride))
-        rows = max(1, _DW_BLOCK // (row * n))
-        out = np.empty(out_size + (n,), dtype)
-        for j in range(m):
-            wj = np.ascontiguousarray(wp[a:b, j].T).reshape(tuple(geo.k) + (n,))
-            for r0 in range(0, out_size[0], rows):
-                r1 = min(r0 + rows, out_size[0])
-                view = as_strided(padded[r0 * geo.stride[0]:], tuple(geo.k) + (r1 - r0,) + out_size[1:] + (n,),
-                                  k_strides + o_strides + (item,))
-                o = out[r0:r1]
-                np.einsum(subscripts, view, wj, out=o)
-                if bp is not None:
-                    o += bp[a:b, j]
-            ys[a:b, j] = np.moveaxis(out, -1, 0)
-    n_planes, per_plane = N * C, math.prod(out_size) * m
-    run_chunks(n_planes, per_plane * y.itemsize, chunk, chunk_bytes=_DW_CHUNK * y.itemsize, blas=False,
-               parallel=n_planes * per_plane >= _DW_PARALLEL)
-    return y
+    padded = np.zeros(geo.padded() + (n,), dtype)
+    padded[dst] = np.moveaxis(xs[a:b][(_ALL,) + src], 0, -1)
+    item, grid = padded.itemsize, padded.strides[:nd]
+    k_strides = tuple(g * d for g, d in zip(grid, geo.dilation))
+    o_strides = tuple(g * st for g, st in zip(grid, geo.stride))
+    rows = max(1, _DW_BLOCK // (row * n))
+    out = np.empty(out_size + (n,), dtype)
+    for j in range(m):
+        wj = np.ascontiguousarray(wp[a:b, j].T).reshape(tuple(geo.k) + (n,))
+        for r0 in range(0, out_size[0], rows):
+            r1 = min(r0 + rows, out_size[0])
+            view = as_strided(padded[r0 * geo.stride[0]:], tuple(geo.k) + (r1 - r0,) + out_size[1:] + (n,),
+                              k_strides + o_strides + (item,))
+            o = out[r0:r1]
+            np.einsum(subscripts, view, wj, out=o)
+            if bp is not None:
+                o += bp[a:b, j]
+        ys[a:b, j] = np.moveaxis(out, -1, 0)
 
 
 def _cpu_depthwise_channels_last(x, w, geo, bias=None):
@@ -925,9 +942,9 @@ def _cpu_depthwise_channels_last(x, w, geo, bias=None):
     out_size, P = tuple(geo.out_size), geo.padded()
     xl = _to_last(x)
     src, dst = _interior(geo)
-    padded = np.zeros((N,) + P + (C,), dtype)
+    padded = helper_process.zeros((N,) + P + (C,), dtype)
     padded[(_ALL,) + dst] = xl[(_ALL,) + src]
-    yl = np.empty((N,) + out_size + (C,), dtype)
+    yl = helper_process.empty((N,) + out_size + (C,), dtype)
     wk = np.ascontiguousarray(w.reshape(C, -1).T.astype(dtype, copy=False)).reshape(tuple(geo.k) + (C,))
     item, grid = padded.itemsize, padded.strides[1:nd + 1]
     k_strides = tuple(g * d for g, d in zip(grid, geo.dilation))
@@ -945,18 +962,21 @@ def _cpu_depthwise_channels_last(x, w, geo, bias=None):
     subscripts = f"{kernel}{outer}p,{kernel}p->{outer}p"
     yv = yl.reshape((N,) + out_size[:-1] + (inner,)) if merge else yl
     row = math.prod(out_size[1:]) * C
-
-    def rows(r0, r1):
-        for n in range(N):
-            view = as_strided(padded[n, r0 * geo.stride[0]:], view_shape[:nd] + (r1 - r0,) + view_shape[nd + 1:],
-                              view_strides)
-            o = yv[n, r0:r1]
-            np.einsum(subscripts, view, wk, out=o)
-            if bias is not None:
-                o += bias
-    run_chunks(out_size[0], N * row * item, rows, chunk_bytes=N * _DW_BLOCK * item, blas=False,
-               parallel=N * out_size[0] * row >= _DW_PARALLEL)
+    run_chunks(out_size[0], N * row * item, _dw_channels_last_rows, padded, yv, helper_process.shared(wk),
+               None if bias is None else helper_process.shared(bias), geo.stride[0], view_shape, view_strides,
+               subscripts, chunk_bytes=N * _DW_BLOCK * item, blas=False, parallel=_dw_parallel(N * out_size[0] * row))
     return _from_last(yl)
+
+
+def _dw_channels_last_rows(r0, r1, padded, yv, wk, bias, stride, view_shape, view_strides, subscripts):
+    """Output rows [r0, r1) of ``_cpu_depthwise_channels_last``, every sample: one einsum over a strided view."""
+    nd = wk.ndim - 1
+    for n in range(padded.shape[0]):
+        view = as_strided(padded[n, r0 * stride:], view_shape[:nd] + (r1 - r0,) + view_shape[nd + 1:], view_strides)
+        o = yv[n, r0:r1]
+        np.einsum(subscripts, view, wk, out=o)
+        if bias is not None:
+            o += bias
 
 
 def _cpu_depthwise(x, w, geo, bias=None):
@@ -971,33 +991,32 @@ def _cpu_depthwise(x, w, geo, bias=None):
     m = Co // C
     dtype = np.result_type(x, w)
     lay = _phases(geo)
-    y = np.empty((N, Co) + tuple(geo.out_size), dtype)
-    xs = x.reshape((N * C,) + x.shape[2:])
-    ys = _dw_planes(y, C)
-    wp = _dw_weights(w, N, C, dtype)
-    # per plane (sample, channel) and multiplier j, the bias of output channel c*m + j
-    bp = None if bias is None else np.broadcast_to(bias.astype(dtype).reshape(1, C, m), (N, C, m)).reshape(N * C, m)
-
-    def chunk(a, b):
-        n = b - a
-        buf = lay.split(xs[a:b], dtype)
-        out = lay.out_array(n, dtype)
-        blocks = lay.blocks(n)
-        tmp = lay.block(np.empty_like(out), *blocks[0])
-        for j in range(m):
-            wt = lay.weights(wp[a:b, j])
-            b_j = None if bp is None else bp[a:b, j, None]
-            for r0, r1 in blocks:
-                o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
-                np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
-                for t in range(1, K):
-                    np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
-                    o += tm
-                if b_j is not None:
-                    o += b_j
-            ys[a:b, j] = lay.out_planes(out)[lay.valid]
-    _dw_run(lay, N * C, m, chunk, y.itemsize)
+    y = helper_process.empty((N, Co) + tuple(geo.out_size), dtype)
+    xs = helper_process.shared(x.reshape((N * C,) + x.shape[2:]))
+    _dw_run(lay, N * C, m, y.itemsize, _dw_chunk, xs, _dw_planes(y, C),
+            helper_process.shared(_dw_weights(w, N, C, dtype)), _dw_plane_bias(bias, N, C, m, dtype), geo)
     return y
+
+
+def _dw_chunk(a, b, xs, ys, wp, bp, geo):
+    """Planes [a, b) of ``_cpu_depthwise`` on polyphase grids: per tap, a multiply-add per block of output rows."""
+    lay, n, (m, K), dtype = _phases(geo), b - a, wp.shape[1:], ys.dtype
+    buf = lay.split(xs[a:b], dtype)
+    out = lay.out_array(n, dtype)
+    blocks = lay.blocks(n)
+    tmp = lay.block(np.empty_like(out), *blocks[0])
+    for j in range(m):
+        wt = lay.weights(wp[a:b, j])
+        b_j = None if bp is None else bp[a:b, j, None]
+        for r0, r1 in blocks:
+            o, tm = lay.block(out, r0, r1), lay.block(tmp, 0, r1 - r0)
+            np.multiply(lay.tap_view(buf, n, 0, r0, r1), wt[0], out=o)
+            for t in range(1, K):
+                np.multiply(lay.tap_view(buf, n, t, r0, r1), wt[t], out=tm)
+                o += tm
+            if b_j is not None:
+                o += b_j
+        ys[a:b, j] = lay.out_planes(out)[lay.valid]
 
 
 def _cpu_depthwise_input_grad(gy, w, geo, C):
@@ -1011,28 +1030,28 @@ def _cpu_depthwise_input_grad(gy, w, geo, C):
     m = Co // C
     dtype = np.result_type(gy, w)
     lay = _phases(geo)
-    gx = np.empty((N, C) + tuple(geo.in_size), dtype)
-    gxs = gx.reshape((N * C,) + tuple(geo.in_size))
-    gys = _dw_planes(gy, C)
-    wp = _dw_weights(w, N, C, dtype)
-
-    def chunk(a, b):
-        n = b - a
-        buf = lay.grids(n, dtype)
-        blocks = lay.blocks(n)
-        tmp = lay.block(lay.out_array(n, dtype), *blocks[0])
-        for j in range(m):
-            g = lay.grad_grid(gys[a:b, j], dtype)
-            wt = lay.weights(wp[a:b, j])
-            for r0, r1 in blocks:
-                gb, tm = lay.block(g, r0, r1), lay.block(tmp, 0, r1 - r0)
-                for t in range(K):
-                    np.multiply(gb, wt[t], out=tm)
-                    v = lay.tap_view(buf, n, t, r0, r1)
-                    v += tm
-        lay.merge(buf, gxs[a:b])
-    _dw_run(lay, N * C, m, chunk, gx.itemsize)
+    gx = helper_process.empty((N, C) + tuple(geo.in_size), dtype)
+    _dw_run(lay, N * C, m, gx.itemsize, _dw_input_grad_chunk, helper_process.shared(_dw_planes(gy, C)),
+            gx.reshape((N * C,) + tuple(geo.in_size)), helper_process.shared(_dw_weights(w, N, C, dtype)), geo)
     return gx
+
+
+def _dw_input_grad_chunk(a, b, gys, gxs, wp, geo):
+    """Planes [a, b) of ``_cpu_depthwise_input_grad``: per tap, weight x gradient added into the phase grids."""
+    lay, n, (m, K), dtype = _phases(geo), b - a, wp.shape[1:], gxs.dtype
+    buf = lay.grids(n, dtype)
+    blocks = lay.blocks(n)
+    tmp = lay.block(lay.out_array(n, dtype), *blocks[0])
+    for j in range(m):
+        g = lay.grad_grid(gys[a:b, j], dtype)
+        wt = lay.weights(wp[a:b, j])
+        for r0, r1 in blocks:
+            gb, tm = lay.block(g, r0, r1), lay.block(tmp, 0, r1 - r0)
+            for t in range(K):
+                np.multiply(gb, wt[t], out=tm)
+                v = lay.tap_view(buf, n, t, r0, r1)
+                v += tm
+    lay.merge(buf, gxs[a:b])
 
 
 def _cpu_depthwise_weight_grad(x, gy, geo, w_shape):
@@ -1046,30 +1065,32 @@ def _cpu_depthwise_weight_grad(x, gy, geo, w_shape):
     if N == 0:
         return np.zeros(w_shape, dtype)
     lay = _phases(geo)
-    xs = x.reshape((N * C,) + x.shape[2:])
-    gys = _dw_planes(gy, C)
-    sub = "mp,mp->p" if lay.last else "pm,pm->p"
-
-    def chunk(a, b):
-        n = b - a
-        buf = lay.split(xs[a:b], dtype)
-        part = np.empty((n, m, K), dtype)
-        for j in range(m):
-            g = lay.grad_grid(gys[a:b, j], dtype)
-            for t in range(K):
-                part[:, j, t] = np.einsum(sub, g, lay.tap_view(buf, n, t, 0, lay.Mo))
-        if not np.isfinite(part).all():
-            for t, tap in enumerate(itertools.product(*(range(k) for k in geo.k))):
-                i, _ = lay.taps[t]
-                win = lay.phase(buf, i, n)[(_ALL,) + tuple(
-                    slice((tt * d) // s, (tt * d) // s + o)
-                    for tt, d, s, o in zip(tap, geo.dilation, geo.stride, geo.out_size))]
-                win = win.reshape(n, -1)
-                for j in range(m):
-                    part[:, j, t] = np.einsum("pm,pm->p", gys[a:b, j].reshape(n, -1), win)
-        return part
-    parts = _dw_run(lay, N * C, m, chunk, gy.itemsize)
+    parts = _dw_run(lay, N * C, m, gy.itemsize, _dw_weight_grad_chunk,
+                    helper_process.shared(x.reshape((N * C,) + x.shape[2:])), helper_process.shared(_dw_planes(gy, C)),
+                    np.dtype(dtype), geo)
     return np.concatenate(parts).reshape(N, Co, K).sum(0).reshape(w_shape)
+
+
+def _dw_weight_grad_chunk(a, b, xs, gys, dtype, geo):
+    """Planes [a, b) of ``_cpu_depthwise_weight_grad``: (planes, m, K)."""
+    lay, n, m, K = _phases(geo), b - a, gys.shape[1], math.prod(geo.k)
+    sub = "mp,mp->p" if lay.last else "pm,pm->p"
+    buf = lay.split(xs[a:b], dtype)
+    part = np.empty((n, m, K), dtype)
+    for j in range(m):
+        g = lay.grad_grid(gys[a:b, j], dtype)
+        for t in range(K):
+            part[:, j, t] = np.einsum(sub, g, lay.tap_view(buf, n, t, 0, lay.Mo))
+    if not np.isfinite(part).all():
+        for t, tap in enumerate(itertools.product(*(range(k) for k in geo.k))):
+            i, _ = lay.taps[t]
+            win = lay.phase(buf, i, n)[(_ALL,) + tuple(
+                slice((tt * d) // s, (tt * d) // s + o)
+                for tt, d, s, o in zip(tap, geo.dilation, geo.stride, geo.out_size))]
+            win = win.reshape(n, -1)
+            for j in range(m):
+                part[:, j, t] = np.einsum("pm,pm->p", gys[a:b, j].reshape(n, -1), win)
+    return part
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -271,7 +271,7 @@ class BatchNorm(Function):
 
     def _coef(self, xp, v):
         """A per-channel vector as an operand of the (n, ...) sample view (in the helper's arena when it is on)."""
-        return parallel.shared(xp.repeat(v, self.size)) if self.rows else v[:, None]
+        return parallel.shared(xp.repeat(v, self.size) if self.rows else v[:, None])
 
     def forward(self, x, w, b):
         xp = array_module(x)
@@ -306,7 +306,7 @@ class BatchNorm(Function):
         n, c, size = x3.shape
         g = parallel.shared(g)
         sample_bytes = c * size * g.itemsize
-        parts = self._chunks(xp, n, sample_bytes, _bn_sums, x3, g.reshape(x3.shape), mean[:, None])
+        parts = self._chunks(xp, n, sample_bytes, _bn_sums, x3, g.reshape(x3.shape), parallel.shared(mean[:, None]))
         s1 = sum(p[0] for p in parts)
         s2 = sum(p[1] for p in parts) * r  # Σ g·x̂
         gx = gw = gb = None
