@@ -24,8 +24,8 @@ from .. import _malloc
 from .arena import Arena
 from .helper import SMALL_BYTES, Helper, HelperDied
 
-__all__ = ["enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split", "matmul",
-           "matmuls"]
+__all__ = ["SMALL_BYTES", "enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split",
+           "matmul", "matmuls"]
 
 ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
 # on: None until the environment is read; auto: whether a backward pass may start the helper; threads: the thread

@@ -508,3 +508,19 @@ def test_depthwise_on_helper_matches_without(posted, channels_last):
     without = _depthwise_step(x, channels_last)
     for got, want in zip(with_helper, without):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def test_training_small_and_large_layers_with_the_helper_updates_parameters_in_place(helper):
+    zoo.manual_seed(0)
+    model = zoo.nn.Sequential(zoo.nn.Linear(256, 128), zoo.nn.GELU(), zoo.nn.Linear(128, 4))  # 128 KB and 2 KB weights
+    opt = zoo.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    x = zoo.tensor(np.random.default_rng(4).standard_normal((512, 256)).astype(np.float32))
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    for _ in range(2):
+        opt.zero_grad()
+        model(x).square().mean().backward()
+        opt.step()
+    arena = parallel._state["arena"]
+    assert arena.offset_of(model[0].weight._data) is not None  # the large weight moved into the arena
+    for p, b in zip(model.parameters(), before):
+        assert p._data.flags.writeable and not np.array_equal(p.detach().numpy(), b)
