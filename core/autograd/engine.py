@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import parallel
+from ..parallel.arena import Arena
 from .function import refresh_view
 from .grad_mode import _mode
 
@@ -132,7 +133,8 @@ def run_backward(roots, root_grads, retain_graph=False, inputs=None):
                     r = hook(Tensor._make(g))
                     if r is not None:
                         g = r._data
-            if id(g) in owned or g.base is not None or not getattr(g.flags, "writeable", True):
+            view = g.base is not None and not Arena.is_block(g)  # a block of the helper's arena is fresh memory
+            if id(g) in owned or view or not getattr(g.flags, "writeable", True):
                 g = g.copy()  # .grad must be a private, writeable array (clip_grad_norm_ scales it in place)
             owned.add(id(g))
             _accumulate(leaf, g)

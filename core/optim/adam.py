@@ -1,4 +1,7 @@
 """Adam and AdamW: bias-corrected first and second moment estimates, optionally AMSGrad."""
+import numpy as np
+
+from .. import parallel
 from ..tensor import Tensor
 from .optimizer import (Optimizer, _bump_step, _check_lr, _closure_loss, _compute_dtype, _direction,
                         _direction_code, _grads, _is_numpy, _kernel, _lerp_code, _new_step, _value, _xp,
@@ -41,6 +44,7 @@ class Adam(Optimizer):
             beta1, beta2 = (_value(b) for b in group["betas"])
             eps, wd = group["eps"], _value(group["weight_decay"])
             amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+            shareable = []  # updates the helper process can take: (arrays, scalars)
             for p, g in _grads(group):
                 state = self.state[p]
                 if not state:
@@ -54,10 +58,14 @@ class Adam(Optimizer):
                 vmax = state["max_exp_avg_sq"] if amsgrad else None
                 bc1 = 1 - beta1 ** step
                 bc2_sqrt = (1 - beta2 ** step) ** 0.5
-                _adam_update(p._data, g, m._data, v._data, None if vmax is None else vmax._data, lr, beta1, beta2,
-                             eps, wd, lr / bc1, bc2_sqrt, maximize, decoupled)
+                scalars = (lr, beta1, beta2, eps, wd, lr / bc1, bc2_sqrt, maximize, decoupled)
+                if vmax is None and _in_helper_arena(g, p, m, v):
+                    shareable.append(((p._data, g, m._data, v._data), scalars))
+                else:
+                    _adam_update(p._data, g, m._data, v._data, None if vmax is None else vmax._data, *scalars)
                 for t in (p, m, v) if vmax is None else (p, m, v, vmax):
                     t._vc[0] += 1
+            _adam_updates_shared(shareable)
         return loss
 
 
@@ -69,6 +77,35 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)
+
+
+def _in_helper_arena(g, *tensors):
+    """Whether the helper process can update ``tensors`` in place with gradient ``g``: all lie in its arena (large
+    NumPy parameters and moments move there on their first update while it takes jobs)."""
+    if not parallel.is_enabled() or type(g) is not np.ndarray:
+        return False
+    for t in tensors:
+        t._data = parallel.to_arena(t._data)
+    arena = parallel._state["arena"]
+    return all(arena.offset_of(a) is not None for a in (g,) + tuple(t._data for t in tensors))
+
+
+def _adam_updates_shared(updates):
+    """The updates of parameters in the helper's arena: whole parameters on each process, the two shares balanced
+    by size (each parameter updated as ``_adam_update`` does, bit for bit)."""
+    if not updates:
+        return
+    sizes = np.cumsum([arrays[0].size for arrays, _ in updates])
+    cut = max(1, min(int(np.searchsorted(sizes, sizes[-1] / 2)) + 1, len(updates) - 1))
+    parallel.split(_adam_update_list, len(updates), [scalars for _, scalars in updates],
+                   *(a for arrays, _ in updates for a in arrays), cut=cut)
+
+
+def _adam_update_list(first, last, scalars, *arrays):
+    """Updates ``first`` to ``last - 1``: ``arrays`` holds (p, g, m, v) of each in turn."""
+    for i in range(first, last):
+        p, g, m, v = arrays[4 * i:4 * i + 4]
+        _adam_update(p, g, m, v, None, *scalars[i])
 
 
 def _adam_update(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, step_size, bc2_sqrt, maximize, decoupled):

@@ -24,8 +24,8 @@ from .. import _malloc
 from .arena import Arena
 from .helper import SMALL_BYTES, Helper, HelperDied
 
-__all__ = ["SMALL_BYTES", "enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "add", "split",
-           "matmul", "matmuls"]
+__all__ = ["SMALL_BYTES", "enable", "disable", "is_enabled", "empty", "empty_like", "zeros", "shared", "to_arena",
+           "add", "split", "matmul", "matmuls"]
 
 ARENA_BYTES = 8 << 30  # address space reserved for shared arrays; memory is used only where written
 # on: None until the environment is read; auto: whether a backward pass may start the helper; threads: the thread
@@ -174,6 +174,16 @@ def shared(a):
         view = a.view()
         view.flags.writeable = False
         return view
+    out = _state["arena"].shared(a)
+    return a if out is None else out
+
+
+def to_arena(a):
+    """State the helper writes in place (a parameter, an optimizer's moments): a writable copy of ``a`` in the arena
+    while the helper takes jobs and ``a`` is larger than what travels by value; else ``a`` itself. The caller
+    keeps the copy in place of ``a``."""
+    if type(a) is not np.ndarray or a.nbytes <= SMALL_BYTES or _helper() is None:
+        return a
     out = _state["arena"].shared(a)
     return a if out is None else out
 

@@ -69,8 +69,9 @@ class Arena:
         if offset is None:
             return None
         owner = (ctypes.c_char * size).from_buffer(self.map, offset)
+        owner.arena_block = True  # the array below is the block's own (``is_block``)
         weakref.finalize(owner, self._give, offset, size).atexit = False
-        return np.frombuffer(owner, dtype, count).reshape(shape)
+        return np.ndarray(shape, dtype, buffer=owner)
 
     def _take(self, size):
         with self._lock:
@@ -114,6 +115,11 @@ class Arena:
     # ------------------------------------------------------------------------------------------------------
     # arrays
     # ------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def is_block(a):
+        """Whether ``a`` is an array as ``empty`` returned it (not a view of one): fresh memory, as NumPy's own."""
+        return getattr(a.base, "arena_block", False) is True
 
     def offset_of(self, a):
         """The byte offset of ``a``'s first element in the arena, or None when ``a`` lies outside it."""

@@ -510,17 +510,29 @@ def test_depthwise_on_helper_matches_without(posted, channels_last):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
 
 
-def test_training_small_and_large_layers_with_the_helper_updates_parameters_in_place(helper):
+def _train_two_layers(steps=3):
     zoo.manual_seed(0)
-    model = zoo.nn.Sequential(zoo.nn.Linear(256, 128), zoo.nn.GELU(), zoo.nn.Linear(128, 4))  # 128 KB and 2 KB weights
+    model = zoo.nn.Sequential(zoo.nn.Linear(256, 256), zoo.nn.GELU(), zoo.nn.Linear(256, 128), zoo.nn.GELU(),
+                              zoo.nn.Linear(128, 4))  # weights of 256 KB, 128 KB and 2 KB
     opt = zoo.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
     x = zoo.tensor(np.random.default_rng(4).standard_normal((512, 256)).astype(np.float32))
-    before = [p.detach().numpy().copy() for p in model.parameters()]
-    for _ in range(2):
+    for _ in range(steps):
         opt.zero_grad()
         model(x).square().mean().backward()
         opt.step()
+    return model, opt
+
+
+def test_training_with_the_helper_updates_parameters_in_place(posted):
+    model, opt = _train_two_layers()
+    assert "_adam_update_list" in posted
     arena = parallel._state["arena"]
-    assert arena.offset_of(model[0].weight._data) is not None  # the large weight moved into the arena
-    for p, b in zip(model.parameters(), before):
-        assert p._data.flags.writeable and not np.array_equal(p.detach().numpy(), b)
+    big = model[0].weight
+    assert arena.offset_of(big._data) is not None  # the large weight and its moments moved into the arena
+    assert all(arena.offset_of(opt.state[big][k]._data) is not None for k in ("exp_avg", "exp_avg_sq"))
+    with_helper = [p.detach().numpy().copy() for p in model.parameters()]
+    assert all(p._data.flags.writeable for p in model.parameters())
+    parallel.disable()
+    model, _ = _train_two_layers()
+    for got, p in zip(with_helper, model.parameters()):
+        np.testing.assert_allclose(got, p.detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -101,10 +101,10 @@ def linear(input, weight, bias=None):
             raise RuntimeError(f"linear: bias shape {tuple(bias.shape)} does not match out_features "
                                f"(weight shape {tuple(w.shape)})")
     _check_same_float("linear", input=input, weight=weight, bias=bias)
-    if isinstance(weight, Parameter) and weight._data.nbytes > parallel.SMALL_BYTES and parallel.is_enabled():
+    if isinstance(weight, Parameter) and parallel.is_enabled():
         # the helper process reads a large weight in place: it moves into shared memory once (optimizers update
         # parameters in place, so it stays there); small ones travel with each job
-        weight._data = parallel.shared(weight._data)
+        weight._data = parallel.to_arena(weight._data)
     return Linear().apply(input, weight, bias)
 
 
