@@ -324,5 +324,6 @@ def _close_at_exit():
         helper.close()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere there is no memfd arena, so the helper never starts
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_close_at_exit)
