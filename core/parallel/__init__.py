@@ -166,22 +166,18 @@ def empty_like(a, dtype=None):
 def shared(a):
     """An input array as the helper reads it while it takes jobs: ``a`` when it lies in the arena, a read-only view
     of it when it is small enough to travel by value, else a copy in the arena (``a`` when the arena is full)."""
-    if type(a) is not np.ndarray or _helper() is None:
-        return a
-    if a.nbytes <= SMALL_BYTES:
-        if not a.flags.writeable or _state["arena"].offset_of(a) is not None:
-            return a
+    if type(a) is np.ndarray and a.nbytes <= SMALL_BYTES and a.flags.writeable and _helper() is not None \
+            and _state["arena"].offset_of(a) is None:
         view = a.view()
         view.flags.writeable = False
         return view
-    out = _state["arena"].shared(a)
-    return a if out is None else out
+    return to_arena(a)
 
 
 def to_arena(a):
-    """State the helper writes in place (a parameter, an optimizer's moments): a writable copy of ``a`` in the arena
-    while the helper takes jobs and ``a`` is larger than what travels by value; else ``a`` itself. The caller
-    keeps the copy in place of ``a``."""
+    """``a`` in the arena while the helper takes jobs and ``a`` is larger than what travels by value: itself when it
+    lies there, else a writable copy (``a`` when the arena is full); otherwise ``a``. For state the helper writes
+    in place (a parameter, an optimizer's moments) the caller keeps the copy in place of ``a``."""
     if type(a) is not np.ndarray or a.nbytes <= SMALL_BYTES or _helper() is None:
         return a
     out = _state["arena"].shared(a)

@@ -274,16 +274,16 @@ def _scratch(whole):
     return helper_process if whole else np
 
 
-def _pack(x, lo, hi, mem=np):
+def _pack(x, lo, hi):
     """``x`` (n, C, *in) channel-first, zero-padded by ``lo``/``hi`` (negative: cropped) and flattened:
-    (C, n * prod(P)), P the padded size; allocated by ``mem`` (``_scratch``)."""
+    (C, n * prod(P)), P the padded size."""
     if min(lo) < 0 or min(hi) < 0:
         x = crop(x, [max(-a, 0) for a in lo], [s - max(-a, 0) - max(-b, 0) for s, a, b in zip(x.shape[2:], lo, hi)])
         lo, hi = [max(a, 0) for a in lo], [max(b, 0) for b in hi]
     n, c = x.shape[:2]
     P = tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi))
     m = n * math.prod(P)
-    buf = mem.zeros((c, m), x.dtype)
+    buf = np.zeros((c, m), x.dtype)
     grid = buf.reshape((c, n) + P)
     grid[(_ALL, _ALL) + tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:]))] = x.swapaxes(0, 1)
     return buf
@@ -420,15 +420,15 @@ def _cpu_conv(x, w, geo, bias=None):
 def _grid_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of a stride-1 ``_cpu_conv``: columns on the grid (contiguous runs, copied at memory speed),
     one GEMM, the extra positions dropped."""
-    ph, whole = _phases(geo, shared=True), b - a == x.shape[0]
-    cols = _grid_cols(_input_grids(ph, x[a:b], _scratch(whole))[:, 0], ph.Q, geo, (b - a) * ph.size)
-    r = _add_bias(_chunk_gemm(w2, cols, whole), bias)
+    ph = _phases(geo, shared=True)
+    cols = _grid_cols(_input_grids(ph, x[a:b])[:, 0], ph.Q, geo, (b - a) * ph.size)  # a copy: private memory
+    r = _add_bias(_chunk_gemm(w2, cols, b - a == x.shape[0]), bias)
     y[a:b] = r.reshape((w2.shape[0], b - a) + ph.Q)[ph.valid].swapaxes(0, 1)
 
 
 def _chunk_gemm(w2, cols, whole, out=None):
     """A chunk's GEMM ``w2 @ cols``: for the whole batch (not split by samples), its columns shared with the helper
-    process when it is on."""
+    process when it is on (``matmul`` copies them into its arena)."""
     if whole:
         return helper_process.matmul(w2, cols, out=out)
     return np.matmul(w2, cols, out=out)
@@ -436,9 +436,8 @@ def _chunk_gemm(w2, cols, whole, out=None):
 
 def _window_cols_chunk(a, b, x, w2, y, geo, bias):
     """Samples [a, b) of ``_cpu_conv``: exact columns and one GEMM."""
-    whole = b - a == x.shape[0]
-    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi, _scratch(whole)), b - a, geo.padded(), geo)
-    r = _add_bias(_chunk_gemm(w2, cols, whole), bias)
+    cols = _window_cols(_pack(x[a:b], geo.lo, geo.hi), b - a, geo.padded(), geo)  # a copy: private memory
+    r = _add_bias(_chunk_gemm(w2, cols, b - a == x.shape[0]), bias)
     y[a:b] = r.reshape((w2.shape[0], b - a) + tuple(geo.out_size)).swapaxes(0, 1)
 
 
